@@ -109,9 +109,7 @@ class NoReleaseInForce(LookupError):
             for r in self.available
         )
         detail = f"; releases available: {windows}" if windows else "; no release is imported"
-        super().__init__(
-            f"no {system.value} release is in force on {day.isoformat()}{detail}"
-        )
+        super().__init__(f"no {system.value} release is in force on {day.isoformat()}{detail}")
 
 
 class Catalog(Protocol):

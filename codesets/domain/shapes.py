@@ -12,16 +12,15 @@ import re
 
 from codesets.domain.systems import System
 
-# ICD-10-CM: a letter, a digit, then a digit or letter (categories such as C4A, D3A, M1A
-# and Z3A), then up to four more characters after the dot. "U" codes are CDC emergency
-# codes and also ICD-10-CM.
-_ICD_COMPACT = re.compile(r"^[A-Z][0-9][0-9A-Z](?:[0-9A-Z]{1,4})?$")
+# ICD-10-CM: a letter, then two digits or letters (categories such as C4A, D3A, M1A,
+# Z3A and, from FY2026, QA0), then up to four more characters after the dot. "U" codes
+# are CDC emergency codes and also ICD-10-CM.
+_ICD_COMPACT = re.compile(r"^[A-Z][0-9A-Z][0-9A-Z](?:[0-9A-Z]{1,4})?$")
 # CPT Category I: five digits. Category II: four digits and F. Category III: four digits
 # and T. (Category I codes that end in a letter do not exist; "M" and "U" suffixes are
 # AMA administrative code sets that we do not grade.)
 _CPT = re.compile(r"^(?:[0-9]{5}|[0-9]{4}[FT])$")
-# HCPCS Level II: one letter A-V (not I, O or U... "U" is reserved, but kept shape-valid)
-# followed by four digits.
+# HCPCS Level II: one letter A-V followed by four digits.
 _HCPCS = re.compile(r"^[A-V][0-9]{4}$")
 # Modifiers: two characters, digits or letters (25, 59, RT, LT, XS, F1, E4 ...).
 _MODIFIER = re.compile(r"^[0-9A-Z]{2}$")
