@@ -1,0 +1,855 @@
+"""Grade one answer sheet against one answer key, from in-memory data.
+
+The engine is pure: it reads the releases in force on the date of service through a
+:class:`~codesets.domain.catalog.Catalog` and returns a :class:`GradeResult`. Order of
+work for each list: classify every reported text (shape, family, validity), set aside
+duplicates, pair the valid codes with key lines (exactly, then near misses in the same
+category), then grade what pairing leaves: details of matched procedure lines, the
+first-listed diagnosis, guideline rules. Points come from :mod:`quizzes.grading.policy`.
+
+Findings name the answer line they are about (``diagnoses[0]``, ``procedures[1]``); a
+``missing`` finding is about a key line the answer lacks and names it ``key.diagnoses[1]``
+or ``key.procedures[0]``. Findings come in list order: each diagnosis line's match finding
+(the ``sequence_error`` right after line 0), then rule findings, then missing diagnoses;
+then the procedure lines the same way.
+
+Everything that depends only on the catalog or only on the key is memoised in a
+:class:`Grader` (entry verdicts, ancestor walks, Excludes1 verdicts, per-key plans), so
+bulk grading of many sheets against a few keys costs little more than the comparisons.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from codesets.domain.catalog import Catalog, CodeInfo
+from codesets.domain.shapes import compact, icd10cm_canonical
+from codesets.domain.systems import System
+from quizzes.grading import messages
+from quizzes.grading.entries import INVALID_FORMAT, VALID, Entry, EntryClassifier
+from quizzes.grading.matching import common_prefix, maximum_matching
+from quizzes.grading.policy import DEFAULT_POLICY, RULES_VERSION, ScoringPolicy
+from quizzes.grading.rules import (
+    AGE_CONFLICT,
+    DUPLICATE,
+    EXCLUDES1_CONFLICT,
+    MANIFESTATION_FIRST,
+    SEX_CONFLICT,
+    NoteIndex,
+    ReportedDiagnosis,
+    age_conflicts,
+    duplicate_positions,
+    excludes1_conflicts,
+    manifestation_first,
+    sex_conflicts,
+)
+from quizzes.grading.types import (
+    AnswerKey,
+    AnswerProcedure,
+    AnswerSheet,
+    Encounter,
+    Finding,
+    GradeResult,
+)
+
+CORRECT = "correct"
+PARTIAL_MATCH = "partial_match"
+EXTRA = "extra"
+MISSING = "missing"
+SEQUENCE_ERROR = "sequence_error"
+MODIFIER_ERROR = "modifier_error"
+UNITS_ERROR = "units_error"
+LINKAGE_ERROR = "linkage_error"
+
+# Findings of entered lines that earned nothing: in Practicode style they share the
+# over-coding penalty.
+_UNCREDITED_KINDS = frozenset(
+    {
+        EXTRA,
+        PARTIAL_MATCH,
+        DUPLICATE,
+        "invalid_format",
+        "wrong_family",
+        "unknown_code",
+        "not_billable",
+        "missing_seventh_character",
+    }
+)
+
+_RULE_KINDS = frozenset({EXCLUDES1_CONFLICT, MANIFESTATION_FIRST, AGE_CONFLICT, SEX_CONFLICT})
+
+_PLAN_LIMIT = 4096
+
+
+def diagnosis_line(index: int) -> str:
+    """Name of an answer diagnosis line, as findings print it."""
+    return f"diagnoses[{index}]"
+
+
+def procedure_line(index: int) -> str:
+    return f"procedures[{index}]"
+
+
+def key_diagnosis_line(index: int) -> str:
+    """Name of a key line: ``missing`` findings are about the key, not the answer."""
+    return f"key.diagnoses[{index}]"
+
+
+def key_procedure_line(index: int) -> str:
+    return f"key.procedures[{index}]"
+
+
+_DX_LINES = tuple(diagnosis_line(i) for i in range(64))
+_PROC_LINES = tuple(procedure_line(i) for i in range(64))
+
+
+def _dx_line(index: int) -> str:
+    return _DX_LINES[index] if index < 64 else diagnosis_line(index)
+
+
+def _proc_line(index: int) -> str:
+    return _PROC_LINES[index] if index < 64 else procedure_line(index)
+
+
+@dataclass(frozen=True, slots=True)
+class _KeyDiagnosis:
+    accepted: tuple[str, ...]
+    infos: tuple[CodeInfo | None, ...]
+    optional: bool
+
+    def closest(self, code: str) -> int:
+        """Index of the accepted code sharing the longest prefix with ``code``."""
+        best, best_len = 0, -1
+        for index, accepted in enumerate(self.accepted):
+            shared = common_prefix(accepted, code)
+            if shared > best_len:
+                best, best_len = index, shared
+        return best
+
+
+@dataclass(frozen=True, slots=True)
+class _KeyProcedure:
+    accepted: tuple[str, ...]
+    infos: tuple[CodeInfo | None, ...]
+    modifiers: tuple[str, ...]
+    modifier_set: frozenset[str]
+    units: int
+    # 0-based key diagnosis lines the key links this procedure to.
+    pointers: tuple[int, ...]
+    optional: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _KeyPlan:
+    """What grading needs from a key, computed once per key."""
+
+    diagnoses: tuple[_KeyDiagnosis, ...]
+    procedures: tuple[_KeyProcedure, ...]
+    # Canonical code -> key lines accepting it, required lines first.
+    dx_lines_by_code: dict[str, tuple[int, ...]]
+    # Category -> required key lines with an accepted code in it (near-miss candidates).
+    dx_lines_by_category: dict[str, tuple[int, ...]]
+    proc_lines_by_code: dict[str, tuple[int, ...]]
+    max_score: float
+
+
+class _Points:
+    """The policy's numbers, resolved to points per finding."""
+
+    def __init__(self, policy: ScoringPolicy) -> None:
+        self.dx_line = policy.diagnosis_line
+        self.proc_line = policy.procedure_line
+        self.practicode = policy.practicode_style
+        self.partial = 0.0 if self.practicode else policy.partial_credit
+        self.dx_extra = -policy.extra * self.dx_line
+        self.proc_extra = -policy.extra * self.proc_line
+        self.dx_rule = -policy.rule * self.dx_line
+        self.proc_rule = -policy.rule * self.proc_line
+        self.sequence = -policy.sequence_error * self.dx_line
+        if self.practicode:
+            # One wrong detail forfeits the whole line.
+            self.detail_fractions = (1.0, 1.0, 1.0)
+            self.detail_cap = 1.0
+        else:
+            self.detail_fractions = (
+                policy.modifier_error,
+                policy.units_error,
+                policy.linkage_error,
+            )
+            self.detail_cap = policy.detail_cap
+
+
+class Grader:
+    """Grades sheets against one catalog and policy, memoising what repeats."""
+
+    def __init__(self, catalog: Catalog, policy: ScoringPolicy = DEFAULT_POLICY) -> None:
+        self._catalog = catalog
+        self._policy = policy
+        self._points = _Points(policy)
+        self._entries = EntryClassifier(catalog)
+        self._notes = NoteIndex(catalog)
+        self._plans: dict[AnswerKey, _KeyPlan] = {}
+        self._correct: dict[tuple[str, bool], str] = {}
+        self._extra: dict[str, str] = {}
+        releases = {}
+        for system in System:
+            release = catalog.release(system)
+            if release is not None:
+                releases[system.value] = release.version
+        self._releases = releases
+
+    @property
+    def policy(self) -> ScoringPolicy:
+        return self._policy
+
+    # --- key plans ---------------------------------------------------------------
+
+    def _plan(self, key: AnswerKey) -> _KeyPlan:
+        plan = self._plans.get(key)
+        if plan is None:
+            if len(self._plans) >= _PLAN_LIMIT:
+                self._plans.clear()
+            plan = self._plans[key] = self._build_plan(key)
+        return plan
+
+    def _build_plan(self, key: AnswerKey) -> _KeyPlan:
+        get = self._catalog.get
+        diagnoses = []
+        for line in key.diagnoses:
+            accepted = tuple(dict.fromkeys(icd10cm_canonical(code) for code in line.accepted))
+            infos = tuple(get(System.ICD10CM, code) for code in accepted)
+            diagnoses.append(_KeyDiagnosis(accepted, infos, line.optional))
+        procedures = []
+        for proc in key.procedures:
+            accepted = tuple(dict.fromkeys(compact(code) for code in proc.accepted))
+            infos = tuple(self._procedure_info(code) for code in accepted)
+            modifiers = tuple(compact(mod) for mod in proc.modifiers)
+            pointers = tuple(p - 1 for p in proc.dx_pointers if 1 <= p <= len(diagnoses))
+            procedures.append(
+                _KeyProcedure(
+                    accepted,
+                    infos,
+                    modifiers,
+                    frozenset(modifiers),
+                    proc.units,
+                    pointers,
+                    proc.optional,
+                )
+            )
+        return _KeyPlan(
+            diagnoses=tuple(diagnoses),
+            procedures=tuple(procedures),
+            dx_lines_by_code=_lines_by_code(diagnoses),
+            dx_lines_by_category=_lines_by_category(diagnoses),
+            proc_lines_by_code=_lines_by_code(procedures),
+            max_score=self._points.dx_line * sum(not d.optional for d in diagnoses)
+            + self._points.proc_line * sum(not p.optional for p in procedures),
+        )
+
+    def _procedure_info(self, code: str) -> CodeInfo | None:
+        return self._catalog.get(System.CPT, code) or self._catalog.get(System.HCPCS, code)
+
+    # --- grading -----------------------------------------------------------------
+
+    def grade(self, key: AnswerKey, answer: AnswerSheet, encounter: Encounter) -> GradeResult:
+        plan = self._plan(key)
+        sheet = _Sheet()
+        dx_entries, dx_key_line = self._grade_diagnoses(plan, answer.diagnoses, encounter, sheet)
+        self._grade_procedures(plan, answer.procedures, dx_entries, dx_key_line, sheet)
+        if self._points.practicode:
+            sheet.share_overcoding(plan.max_score)
+        score = min(plan.max_score, max(0.0, plan.max_score + sheet.total))
+        return GradeResult(
+            score=round(score, 4),
+            max_score=plan.max_score,
+            findings=tuple(sheet.findings),
+            releases=dict(self._releases),
+            rules_version=RULES_VERSION,
+        )
+
+    def _grade_diagnoses(
+        self, plan: _KeyPlan, texts: Sequence[str], encounter: Encounter, sheet: _Sheet
+    ) -> tuple[list[Entry], list[int]]:
+        """Findings for the diagnosis list; returns the entries and, per answer line,
+        the key line it matched exactly or nearly (-1: none), for linkage."""
+        points = self._points
+        entries = [self._entries.diagnosis(text) for text in texts]
+        count = len(entries)
+        earlier = duplicate_positions(
+            [entry.code if entry.kind != INVALID_FORMAT else None for entry in entries]
+        )
+        candidates = [i for i in range(count) if entries[i].kind == VALID and earlier[i] < 0]
+        if len(candidates) > 1:
+            candidates.sort(key=lambda i: entries[i].code or "")
+        key_lines = len(plan.diagnoses)
+        exact = [-1] * count
+        reported_at = [-1] * key_lines
+        options = [plan.dx_lines_by_code.get(entries[i].code or "", ()) for i in candidates]
+        for position, line in enumerate(maximum_matching(options, key_lines)):
+            if line >= 0:
+                exact[candidates[position]] = line
+                reported_at[line] = candidates[position]
+        near = [-1] * count
+        near_at = [-1] * key_lines
+        leftovers = [i for i in candidates if exact[i] < 0]
+        if leftovers and plan.dx_lines_by_category:
+            near_options = []
+            for i in leftovers:
+                code = entries[i].code or ""
+                lines = [
+                    line
+                    for line in plan.dx_lines_by_category.get(code[:3], ())
+                    if reported_at[line] < 0
+                ]
+                if len(lines) > 1:
+                    lines.sort(key=lambda line: -_closeness(plan.diagnoses[line], code))
+                near_options.append(lines)
+            for position, line in enumerate(maximum_matching(near_options, key_lines)):
+                if line >= 0:
+                    near[leftovers[position]] = line
+                    near_at[line] = leftovers[position]
+
+        reported: list[ReportedDiagnosis] = []
+        first_misplaced = bool(key_lines) and not plan.diagnoses[0].optional and reported_at[0] > 0
+        for i, entry in enumerate(entries):
+            line_name = _dx_line(i)
+            info = entry.info
+            if earlier[i] >= 0:
+                finding = Finding(
+                    kind=DUPLICATE,
+                    line=line_name,
+                    code=entry.code,
+                    message=messages.duplicate(
+                        entry.code or "", info, _dx_line(earlier[i]), System.ICD10CM
+                    ),
+                    points=0.0 if points.practicode else points.dx_rule,
+                )
+                entered = points.dx_line
+            elif entry.kind != VALID or info is None:
+                finding = Finding(
+                    kind=entry.kind,
+                    line=line_name,
+                    code=entry.code,
+                    message=entry.message,
+                    points=0.0 if points.practicode else points.dx_extra,
+                )
+                entered = points.dx_line
+            else:
+                reported.append(ReportedDiagnosis(line_name, info))
+                finding, entered = self._diagnosis_verdict(plan, i, info, exact[i], near[i])
+            sheet.add(finding, entered=entered)
+            if i == 0 and first_misplaced:
+                sheet.add(self._sequence_finding(plan, entries, reported_at[0]))
+        for line, key_line in enumerate(plan.diagnoses):
+            if key_line.optional or reported_at[line] >= 0:
+                continue
+            near_miss = near_at[line]
+            sheet.add(
+                Finding(
+                    kind=MISSING,
+                    line=key_diagnosis_line(line),
+                    code=key_line.accepted[0],
+                    message=messages.missing_diagnosis(
+                        key_line.infos[0],
+                        key_line.accepted[0],
+                        key_line.accepted[1:],
+                        entries[near_miss].code if near_miss >= 0 else None,
+                    ),
+                    points=-points.dx_line,
+                )
+            )
+
+        if reported:
+            self._grade_rules(reported, entries, encounter, sheet)
+
+        # Linkage compares the codes pointers reach: map each answer line (duplicates
+        # through the line they repeat) to the key line it stands for.
+        dx_key_line = [
+            exact[root] if exact[root] >= 0 else near[root]
+            for root in (e if e >= 0 else i for i, e in enumerate(earlier))
+        ]
+        return entries, dx_key_line
+
+    def _grade_rules(
+        self,
+        reported: list[ReportedDiagnosis],
+        entries: list[Entry],
+        encounter: Encounter,
+        sheet: _Sheet,
+    ) -> None:
+        rule = self._points.dx_rule
+        for finding in excludes1_conflicts(reported, self._notes, points=rule):
+            sheet.add(finding)
+        if entries[0].kind == VALID:
+            for finding in manifestation_first(reported, self._notes, points=rule):
+                sheet.add(finding)
+        patient = encounter.patient
+        if patient is not None:
+            for finding in age_conflicts(reported, patient, points=rule):
+                sheet.add(finding)
+            for finding in sex_conflicts(reported, patient, encounter.date_of_service, points=rule):
+                sheet.add(finding)
+
+    def _diagnosis_verdict(
+        self, plan: _KeyPlan, index: int, info: CodeInfo, exact: int, near: int
+    ) -> tuple[Finding, float]:
+        """The match finding for a valid reported diagnosis and the weight it enters."""
+        points = self._points
+        line_name = _dx_line(index)
+        if exact >= 0:
+            finding = Finding(
+                kind=CORRECT,
+                line=line_name,
+                code=info.code,
+                message=self._correct_message(info, index == 0 and exact == 0),
+            )
+            return finding, 0.0 if plan.diagnoses[exact].optional else points.dx_line
+        if near >= 0:
+            key_line = plan.diagnoses[near]
+            closest = key_line.closest(info.code)
+            key_info = key_line.infos[closest]
+            finding = Finding(
+                kind=PARTIAL_MATCH,
+                line=line_name,
+                code=info.code,
+                expected=(key_line.accepted[closest],),
+                message=(
+                    messages.partial_match(info, key_info)
+                    if key_info is not None
+                    else messages.extra_diagnosis(info)
+                ),
+                points=points.partial * points.dx_line,
+            )
+            return finding, points.dx_line
+        finding = Finding(
+            kind=EXTRA,
+            line=line_name,
+            code=info.code,
+            message=self._extra_message(info),
+            points=0.0 if points.practicode else points.dx_extra,
+        )
+        return finding, points.dx_line
+
+    def _sequence_finding(self, plan: _KeyPlan, entries: list[Entry], at: int) -> Finding:
+        key_line = plan.diagnoses[0]
+        first = entries[0]
+        points = self._points
+        return Finding(
+            kind=SEQUENCE_ERROR,
+            line=_dx_line(0),
+            code=first.code,
+            expected=(key_line.accepted[0],),
+            message=messages.sequence_error(
+                first.info,
+                first.code or "",
+                key_line.infos[0],
+                key_line.accepted[0],
+                _dx_line(at),
+            ),
+            # Practicode style credits the first-listed key line only in first place.
+            points=-points.dx_line if points.practicode else points.sequence,
+        )
+
+    def _correct_message(self, info: CodeInfo, first_listed: bool) -> str:
+        memo = (info.code, first_listed)
+        message = self._correct.get(memo)
+        if message is None:
+            message = self._correct[memo] = messages.correct_diagnosis(info, first_listed)
+        return message
+
+    def _extra_message(self, info: CodeInfo) -> str:
+        message = self._extra.get(info.code)
+        if message is None:
+            if info.system is System.ICD10CM:
+                message = messages.extra_diagnosis(info)
+            else:
+                message = messages.extra_procedure(info)
+            self._extra[info.code] = message
+        return message
+
+    def _grade_procedures(
+        self,
+        plan: _KeyPlan,
+        lines: Sequence[AnswerProcedure],
+        dx_entries: list[Entry],
+        dx_key_line: list[int],
+        sheet: _Sheet,
+    ) -> None:
+        points = self._points
+        entries = [self._entries.procedure(line.code) for line in lines]
+        modifiers: list[tuple[str, ...]] = []
+        malformed: list[tuple[str, ...]] = []
+        for line in lines:
+            good: list[str] = []
+            bad: list[str] = []
+            for text in line.modifiers:
+                canonical = self._entries.modifier(text)
+                if canonical is None:
+                    bad.append(text.strip())
+                else:
+                    good.append(canonical)
+            modifiers.append(tuple(good))
+            malformed.append(tuple(bad))
+        count = len(entries)
+        earlier = duplicate_positions(
+            [
+                (entry.code, frozenset(modifiers[j]), malformed[j])
+                if entry.kind != INVALID_FORMAT
+                else None
+                for j, entry in enumerate(entries)
+            ]
+        )
+        candidates = [j for j in range(count) if entries[j].kind == VALID and earlier[j] < 0]
+        if len(candidates) > 1:
+            candidates.sort(key=lambda j: (entries[j].code or "", modifiers[j]))
+        key_lines = len(plan.procedures)
+        options: list[Sequence[int]] = []
+        for j in candidates:
+            choices: Sequence[int] = plan.proc_lines_by_code.get(entries[j].code or "", ())
+            if len(choices) > 1:
+                choices = sorted(
+                    choices,
+                    key=lambda k: _detail_distance(plan.procedures[k], modifiers[j], lines[j]),
+                )
+            options.append(choices)
+        matched = [-1] * count
+        reported_at = [-1] * key_lines
+        for position, k in enumerate(maximum_matching(options, key_lines)):
+            if k >= 0:
+                matched[candidates[position]] = k
+                reported_at[k] = candidates[position]
+
+        for j, entry in enumerate(entries):
+            line_name = _proc_line(j)
+            if earlier[j] >= 0:
+                sheet.add(
+                    Finding(
+                        kind=DUPLICATE,
+                        line=line_name,
+                        code=entry.code,
+                        message=messages.duplicate(
+                            entry.code or "",
+                            entry.info,
+                            _proc_line(earlier[j]),
+                            entry.system or System.CPT,
+                        ),
+                        points=0.0 if points.practicode else points.proc_rule,
+                    ),
+                    entered=points.proc_line,
+                )
+            elif entry.kind != VALID:
+                sheet.add(
+                    Finding(
+                        kind=entry.kind,
+                        line=line_name,
+                        code=entry.code,
+                        message=entry.message,
+                        points=0.0 if points.practicode else points.proc_extra,
+                    ),
+                    entered=points.proc_line,
+                )
+            elif matched[j] >= 0:
+                self._grade_procedure_details(
+                    plan,
+                    plan.procedures[matched[j]],
+                    j,
+                    entry,
+                    modifiers[j],
+                    malformed[j],
+                    lines[j],
+                    dx_entries,
+                    dx_key_line,
+                    sheet,
+                )
+            else:
+                info = entry.info
+                assert info is not None  # a valid entry always has its catalog entry
+                sheet.add(
+                    Finding(
+                        kind=EXTRA,
+                        line=line_name,
+                        code=entry.code,
+                        message=self._extra_message(info),
+                        points=0.0 if points.practicode else points.proc_extra,
+                    ),
+                    entered=points.proc_line,
+                )
+            # A malformed modifier always comes with a finding that costs (the line's
+            # modifiers cannot equal the key's), so it is reported without points.
+            for text in malformed[j]:
+                sheet.add(
+                    Finding(
+                        kind=INVALID_FORMAT,
+                        line=line_name,
+                        code=compact(text) or None,
+                        message=messages.invalid_modifier(text, entry.code or "this line"),
+                    )
+                )
+
+        for k, key_line in enumerate(plan.procedures):
+            if key_line.optional or reported_at[k] >= 0:
+                continue
+            sheet.add(
+                Finding(
+                    kind=MISSING,
+                    line=key_procedure_line(k),
+                    code=key_line.accepted[0],
+                    message=messages.missing_procedure(
+                        key_line.infos[0],
+                        key_line.accepted[0],
+                        key_line.modifiers,
+                        key_line.units,
+                    ),
+                    points=-points.proc_line,
+                )
+            )
+
+    def _grade_procedure_details(
+        self,
+        plan: _KeyPlan,
+        key_line: _KeyProcedure,
+        index: int,
+        entry: Entry,
+        modifiers: tuple[str, ...],
+        malformed: tuple[str, ...],
+        line: AnswerProcedure,
+        dx_entries: list[Entry],
+        dx_key_line: list[int],
+        sheet: _Sheet,
+    ) -> None:
+        points = self._points
+        info = entry.info
+        code = entry.code or ""
+        line_name = _proc_line(index)
+        weight = points.proc_line
+        entered = 0.0 if key_line.optional else weight
+        modifiers_ok = not malformed and frozenset(modifiers) == key_line.modifier_set
+        units_ok = line.units == key_line.units
+        linkage = self._linkage_problem(plan, key_line, code, info, line, dx_entries, dx_key_line)
+        if modifiers_ok and units_ok:
+            sheet.add(
+                Finding(
+                    kind=CORRECT,
+                    line=line_name,
+                    code=code,
+                    message=messages.correct_procedure(code, info, modifiers, line.units),
+                ),
+                entered=entered,
+            )
+            if linkage is None:
+                return
+            entered = 0.0
+        budget = points.detail_cap * weight
+        modifier_fraction, units_fraction, linkage_fraction = points.detail_fractions
+        if not modifiers_ok:
+            cost = min(budget, modifier_fraction * weight)
+            budget -= cost
+            sheet.add(
+                Finding(
+                    kind=MODIFIER_ERROR,
+                    line=line_name,
+                    code=code,
+                    expected=key_line.modifiers,
+                    message=messages.modifier_error(
+                        info, code, key_line.modifiers, modifiers + malformed
+                    ),
+                    points=-cost,
+                ),
+                entered=entered,
+            )
+            entered = 0.0
+        if not units_ok:
+            cost = min(budget, units_fraction * weight)
+            budget -= cost
+            sheet.add(
+                Finding(
+                    kind=UNITS_ERROR,
+                    line=line_name,
+                    code=code,
+                    expected=(str(key_line.units),),
+                    message=messages.units_error(info, code, key_line.units, line.units),
+                    points=-cost,
+                ),
+                entered=entered,
+            )
+            entered = 0.0
+        if linkage is not None:
+            expected_codes, linkage_message = linkage
+            sheet.add(
+                Finding(
+                    kind=LINKAGE_ERROR,
+                    line=line_name,
+                    code=code,
+                    expected=expected_codes,
+                    message=linkage_message,
+                    points=-min(budget, linkage_fraction * weight),
+                ),
+                entered=entered,
+            )
+
+    def _linkage_problem(
+        self,
+        plan: _KeyPlan,
+        key_line: _KeyProcedure,
+        code: str,
+        info: CodeInfo | None,
+        line: AnswerProcedure,
+        dx_entries: list[Entry],
+        dx_key_line: list[int],
+    ) -> tuple[tuple[str, ...], str] | None:
+        """None when the pointers reach the key's linked diagnoses (compared by the key
+        lines the reported codes stand for, so the order of secondary diagnoses does not
+        matter); otherwise the expected codes and the learner message.
+
+        A key line without pointers does not grade linkage. Linked key diagnoses the
+        answer does not report at all are not required (their ``missing`` finding
+        already costs); every pointer must reach a linked diagnosis.
+        """
+        if not key_line.pointers:
+            return None
+        wanted = set(key_line.pointers)
+        listed = len(dx_entries)
+        reached_lines: set[int] = set()
+        stray = False
+        out_of_range: list[int] = []
+        for pointer in line.dx_pointers:
+            if not 1 <= pointer <= listed:
+                out_of_range.append(pointer)
+                continue
+            target = dx_key_line[pointer - 1]
+            if target < 0 or target not in wanted:
+                stray = True
+            reached_lines.add(target)
+        reachable = {k for k in wanted if k in dx_key_line}
+        if not out_of_range and not stray and reached_lines == reachable:
+            return None
+        expected = tuple(plan.diagnoses[k].accepted[0] for k in key_line.pointers)
+        message = messages.linkage_error(
+            code,
+            info,
+            [
+                messages.describe(plan.diagnoses[k].accepted[0], plan.diagnoses[k].infos[0])
+                for k in key_line.pointers
+            ],
+            [
+                messages.describe(dx_entries[p - 1].code or "?", dx_entries[p - 1].info)
+                for p in line.dx_pointers
+                if 1 <= p <= listed
+            ],
+            out_of_range,
+            listed,
+        )
+        return expected, message
+
+
+class _Sheet:
+    """Findings of one grade and their running total (points relative to full marks)."""
+
+    __slots__ = ("entered", "findings", "rule_total", "shares", "total")
+
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+        self.total = 0.0
+        # Points of guideline rule findings: not part of Practicode's credited codes.
+        self.rule_total = 0.0
+        # Weight of the lines the answer entered (Practicode's "codes entered").
+        self.entered = 0.0
+        # Positions of uncredited entered lines and their weight (over-coding shares).
+        self.shares: list[tuple[int, float]] = []
+
+    def add(self, finding: Finding, entered: float = 0.0) -> None:
+        if entered and finding.kind in _UNCREDITED_KINDS:
+            self.shares.append((len(self.findings), entered))
+        self.findings.append(finding)
+        self.total += finding.points
+        if finding.kind in _RULE_KINDS:
+            self.rule_total += finding.points
+        self.entered += entered
+
+    def share_overcoding(self, key_weight: float) -> None:
+        """Practicode style: when the answer enters more than the key holds, the score
+        is credited x key / entered; the difference is shared among uncredited lines."""
+        if self.entered <= key_weight or not self.shares:
+            return
+        credited = key_weight + self.total - self.rule_total
+        penalty = credited * (self.entered - key_weight) / self.entered
+        if penalty <= 0:
+            return
+        weight = sum(share for _, share in self.shares)
+        for position, share in self.shares:
+            finding = self.findings[position]
+            cost = penalty * share / weight
+            self.findings[position] = dataclasses.replace(finding, points=finding.points - cost)
+            self.total -= cost
+
+
+def _lines_by_code(lines: Sequence[_KeyDiagnosis | _KeyProcedure]) -> dict[str, tuple[int, ...]]:
+    table: dict[str, list[int]] = {}
+    ordered = sorted(range(len(lines)), key=lambda k: lines[k].optional)
+    for index in ordered:
+        for code in lines[index].accepted:
+            table.setdefault(code, []).append(index)
+    return {code: tuple(indices) for code, indices in table.items()}
+
+
+def _lines_by_category(lines: Sequence[_KeyDiagnosis]) -> dict[str, tuple[int, ...]]:
+    table: dict[str, list[int]] = {}
+    for index, line in enumerate(lines):
+        if line.optional:
+            continue
+        for category in dict.fromkeys(code[:3] for code in line.accepted):
+            table.setdefault(category, []).append(index)
+    return {category: tuple(indices) for category, indices in table.items()}
+
+
+def _closeness(line: _KeyDiagnosis, code: str) -> int:
+    return max(common_prefix(accepted, code) for accepted in line.accepted)
+
+
+def _detail_distance(
+    key_line: _KeyProcedure, modifiers: tuple[str, ...], line: AnswerProcedure
+) -> tuple[bool, bool, bool]:
+    """Sort key preferring, among key lines with the same code, the required line whose
+    modifiers and then units agree with the reported line."""
+    return (
+        key_line.optional,
+        frozenset(modifiers) != key_line.modifier_set,
+        line.units != key_line.units,
+    )
+
+
+# Graders are reused per catalog object and policy so that module-level ``grade`` calls
+# keep their memo tables. A few are kept (first in, first out); each holds its catalog,
+# which must not change while it is graded against (build a new catalog instead, as
+# ReleaseLibrary.for_date does).
+_GRADERS: dict[tuple[int, ScoringPolicy], Grader] = {}
+_GRADER_LIMIT = 8
+
+
+def grader_for(catalog: Catalog, policy: ScoringPolicy = DEFAULT_POLICY) -> Grader:
+    """The memoising grader for this catalog and policy, created on first use."""
+    slot = (id(catalog), policy)
+    grader = _GRADERS.get(slot)
+    if grader is None:
+        if len(_GRADERS) >= _GRADER_LIMIT:
+            del _GRADERS[next(iter(_GRADERS))]
+        grader = _GRADERS[slot] = Grader(catalog, policy)
+    return grader
+
+
+def grade(
+    *,
+    key: AnswerKey,
+    answer: AnswerSheet,
+    encounter: Encounter,
+    catalog: Catalog,
+    policy: ScoringPolicy = DEFAULT_POLICY,
+) -> GradeResult:
+    """Grade one answer sheet against one key on the encounter's date of service.
+
+    ``catalog`` must answer for the releases in force on ``encounter.date_of_service``
+    (``ReleaseLibrary.for_date`` or the Django equivalent selects it).
+    """
+    return grader_for(catalog, policy).grade(key, answer, encounter)
