@@ -32,3 +32,28 @@ def staff_user(db):
     from tests.factories import StaffFactory
 
     return StaffFactory()
+
+
+def _ensure_bundled_codesets() -> None:
+    """Import the bundled code sets unless the same content is already there (the
+    import is idempotent and returns at once when nothing changed)."""
+    from codesets.models import Release
+    from codesets.services import import_bundled
+
+    if not Release.objects.filter(system="ICD-10-CM", version="2026-04").exists():
+        import_bundled()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Every test database starts with the full bundled code sets, imported once."""
+    with django_db_blocker.unblock():
+        _ensure_bundled_codesets()
+
+
+@pytest.fixture
+def codesets(django_db_blocker):
+    """For transactional tests (browser, integration): their flush empties the tables,
+    so re-import when needed. Plain tests already have the session import."""
+    with django_db_blocker.unblock():
+        _ensure_bundled_codesets()
