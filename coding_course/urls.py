@@ -8,6 +8,7 @@ urlpatterns = [
     path("healthz", views.healthz_view, name="healthz"),
     path("accounts/", include("coding_course.accounts.urls")),
     path("codes/", include("codesets.urls")),
+    path("quizzes/", include("quizzes.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -23,8 +23,11 @@ def test_healthz_reports_each_dependency(client):
 
 
 def test_check_deploy_with_production_settings_is_clean():
+    # Browser tests set DJANGO_ALLOW_ASYNC_UNSAFE for their own process; a deploy
+    # check must not inherit it.
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {
-        **os.environ,
+        **inherited,
         "DJANGO_SETTINGS_MODULE": "coding_course.settings.production",
         "SECRET_KEY": "x" * 20 + "a-real-looking-secret-key-with-entropy-9f8e7d6c5b4a",
         "ALLOWED_HOSTS": "coding.example.org",

@@ -1,0 +1,404 @@
+"""Read side of quizzes: who may see what, loaded in a bounded number of queries.
+
+``item_public`` is the one place that decides which parts of an exercise a learner's
+browser receives before review: the prompt, the choices and the encounter, never the
+answer, the explanation or the key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from quizzes.grading.policy import RULES_VERSION
+from quizzes.models import (
+    Assignment,
+    Attempt,
+    Encounter,
+    ExerciseType,
+    Quiz,
+    QuizItem,
+    Response,
+    ReviewPolicy,
+    Score,
+)
+
+
+def attempt_get_for_learner(*, attempt_id: int, user: Any) -> Attempt:
+    """The learner's own attempt; anyone else's is a 404, never a 403 that confirms it."""
+    attempt = Attempt.objects.select_related("quiz").filter(pk=attempt_id, user_id=user.pk).first()
+    if attempt is None:
+        raise Http404("No such attempt.")
+    return attempt
+
+
+def quiz_get_for_learner(*, quiz_id: int, user: Any) -> Quiz:
+    quiz = Quiz.objects.filter(pk=quiz_id, assignments__student_id=user.pk).first()
+    if quiz is None:
+        raise Http404("No such quiz.")
+    return quiz
+
+
+def quiz_get_for_owner(*, quiz_id: int, user: Any) -> Quiz:
+    """An instructor's own quiz (site staff see all)."""
+    quizzes = Quiz.objects.all()
+    if not getattr(user, "is_site_staff", False):
+        quizzes = quizzes.filter(owner_id=user.pk)
+    quiz = quizzes.filter(pk=quiz_id).first()
+    if quiz is None:
+        raise Http404("No such quiz.")
+    return quiz
+
+
+def review_allowed(*, attempt: Attempt, now: dt.datetime | None = None) -> bool:
+    """Whether the key and the full findings may be shown for this attempt."""
+    if not attempt.is_submitted:
+        return False
+    policy = attempt.quiz.review_policy
+    if policy == ReviewPolicy.AFTER_SUBMIT:
+        return True
+    if policy == ReviewPolicy.AFTER_RELEASE:
+        release = attempt.quiz.review_release_at
+        return release is not None and (now or timezone.now()) >= release
+    return False
+
+
+def _choice(choice: object) -> dict[str, str]:
+    """A choice as value and label only, whatever else the generator attached to it."""
+    if isinstance(choice, dict):
+        value = str(choice.get("code") or choice.get("value") or choice.get("label") or "")
+        label = str(choice.get("label") or choice.get("description") or "")
+        return {"value": value, "label": f"{value} {label}".strip() if label != value else value}
+    return {"value": str(choice), "label": str(choice)}
+
+
+def item_public(item: QuizItem) -> dict[str, Any]:
+    """What a learner may see of an exercise while the key is secret."""
+    exercise = item.exercise
+    encounter = item.encounter
+    # Generated prompts end with the case (title, setting, note); the page shows the
+    # note beside the form already.
+    prompt = str(exercise.get("prompt", "")).split(f"\n\n{encounter.title}\nSetting:")[0]
+    if item.exercise_type == ExerciseType.AUDIT:
+        # The claim is shown as a table of lines to fix, with the page's own instructions.
+        prompt = "Audit this claim against the note: find the wrong lines and fix them."
+    public: dict[str, Any] = {
+        "id": item.pk,
+        "type": item.exercise_type,
+        "type_label": ExerciseType(item.exercise_type).label,
+        "prompt": prompt,
+        "choices": [_choice(c) for c in exercise.get("choices") or []],
+        "title": encounter.title,
+        "setting": encounter.setting,
+        "date_of_service": encounter.date_of_service,
+        "age": encounter.patient_age_years,
+        "sex": encounter.get_patient_sex_display(),
+        "note": encounter.note,
+    }
+    if item.exercise_type == ExerciseType.LINKAGE and isinstance(exercise.get("answer"), dict):
+        # The line labels are the question (the prompt lists them); their links are not.
+        public["link_lines"] = list(exercise["answer"])
+    if item.exercise_type == ExerciseType.AUDIT and isinstance(exercise.get("claim"), dict):
+        public["claim"] = _claim_lines(exercise["claim"])
+    return public
+
+
+def _claim_lines(claim: dict[str, Any]) -> list[dict[str, str]]:
+    """The audited claim's lines as the learner sees them, named like the fixes."""
+    lines = [
+        {"ref": f"diagnoses[{i}]", "label": f"Dx {i + 1}", "text": str(code)}
+        for i, code in enumerate(claim.get("diagnoses", []))
+    ]
+    for i, line in enumerate(claim.get("procedures", [])):
+        modifiers = "-".join(line.get("modifiers", []))
+        pointers = ", ".join(str(p) for p in line.get("dx_pointers", []))
+        text = f"{line.get('code', '')}{'-' + modifiers if modifiers else ''}"
+        text += f" × {line.get('units', 1)}"
+        if pointers:
+            text += f" → Dx {pointers}"
+        lines.append({"ref": f"procedures[{i}]", "label": f"Line {i + 1}", "text": text})
+    return lines
+
+
+@dataclass
+class TakeView:
+    """One exercise of an attempt on screen, with the navigator's data for all of them."""
+
+    attempt: Attempt
+    position: int
+    item: QuizItem
+    public: dict[str, Any]
+    response: Response | None
+    navigator: list[dict[str, Any]] = field(default_factory=list)
+
+
+def attempt_take_view(*, attempt: Attempt, position: int) -> TakeView:
+    """Three queries whatever the quiz size: items with encounters, responses."""
+    items = QuizItem.objects.select_related("encounter").in_bulk(attempt.item_ids)
+    responses = {r.item_id: r for r in Response.objects.filter(attempt=attempt)}
+    ordered = [items[i] for i in attempt.item_ids if i in items]
+    if not ordered:
+        raise Http404("This attempt has no exercises.")
+    position = min(max(position, 1), len(ordered))
+    navigator = []
+    for number, item in enumerate(ordered, start=1):
+        response = responses.get(item.pk)
+        navigator.append(
+            {
+                "number": number,
+                "answered": bool(response and _has_answer(response.answer)),
+                "flagged": bool(response and response.flagged),
+                "current": number == position,
+            }
+        )
+    item = ordered[position - 1]
+    return TakeView(
+        attempt=attempt,
+        position=position,
+        item=item,
+        public=item_public(item),
+        response=responses.get(item.pk),
+        navigator=navigator,
+    )
+
+
+def _has_answer(answer: dict[str, Any]) -> bool:
+    return any(bool(value) for value in answer.values())
+
+
+@dataclass
+class ReviewRow:
+    number: int
+    item: QuizItem
+    public: dict[str, Any]
+    response: Response
+    score: Score | None
+    override_score: float | None
+    findings: list[dict[str, Any]]
+    key: dict[str, Any] | None
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    other_findings: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _answer_lines(item: QuizItem, answer: dict[str, Any]) -> list[dict[str, Any]]:
+    """The learner's answer as labelled lines, each with the ``line`` name findings use."""
+    if item.exercise_type != ExerciseType.FULL_CODING:
+        if "value" in answer:
+            return [{"ref": "answer", "label": "Your answer", "text": answer.get("value", "")}]
+        return [{"ref": "", "label": "Your answer", "text": str(answer)}]
+    lines = [
+        {"ref": f"diagnoses[{i}]", "label": f"Diagnosis {i + 1}", "text": code}
+        for i, code in enumerate(c for c in answer.get("diagnoses", []) if c)
+    ]
+    procedures = [p for p in answer.get("procedures", []) if p.get("code")]
+    for i, line in enumerate(procedures):
+        details = []
+        if line.get("modifiers"):
+            details.append("modifiers " + ", ".join(line["modifiers"]))
+        details.append(f"units {line.get('units', 1)}")
+        if line.get("dx_pointers"):
+            details.append("pointers " + ", ".join(str(p) for p in line["dx_pointers"]))
+        lines.append(
+            {
+                "ref": f"procedures[{i}]",
+                "label": f"Procedure line {i + 1}",
+                "text": f"{line['code']} ({'; '.join(details)})",
+            }
+        )
+    return lines
+
+
+def attempt_review_rows(*, attempt: Attempt, reveal: bool) -> list[ReviewRow]:
+    """Per exercise: the answer, its score and, when ``reveal``, findings and key."""
+    from quizzes.quiz_services import findings_without_key
+
+    items = QuizItem.objects.select_related("encounter").in_bulk(attempt.item_ids)
+    responses = {
+        r.item_id: r
+        for r in Response.objects.filter(attempt=attempt).prefetch_related(
+            Prefetch("scores", queryset=Score.objects.filter(rules_version=RULES_VERSION)),
+            "overrides",
+        )
+    }
+    rows = []
+    for number, item_id in enumerate(attempt.item_ids, start=1):
+        item = items.get(item_id)
+        response = responses.get(item_id)
+        if item is None or response is None:
+            continue
+        scores = list(response.scores.all())
+        score = scores[0] if scores else None
+        overrides = list(response.overrides.all())
+        findings = score.findings if score else []
+        shown = findings if reveal else findings_without_key(findings)
+        lines = _answer_lines(item, response.answer)
+        refs = {line["ref"] for line in lines}
+        for line in lines:
+            line["findings"] = [f for f in shown if f.get("line") == line["ref"]]
+        rows.append(
+            ReviewRow(
+                number=number,
+                item=item,
+                public=item_public(item),
+                response=response,
+                score=score,
+                override_score=overrides[0].score if overrides else None,
+                findings=shown,
+                key=_key_view(item) if reveal else None,
+                lines=lines,
+                other_findings=[f for f in shown if f.get("line") not in refs],
+            )
+        )
+    return rows
+
+
+def _key_view(item: QuizItem) -> dict[str, Any]:
+    """The answer and its explanation, for review pages only."""
+    exercise = item.exercise
+    answer = exercise.get("answer")
+    if item.exercise_type == ExerciseType.FULL_CODING and isinstance(answer, dict):
+        return {
+            "diagnoses": answer.get("diagnoses", []),
+            "procedures": answer.get("procedures", []),
+            "explanation": exercise.get("explanation", ""),
+        }
+    return {"answer": answer, "explanation": exercise.get("explanation", "")}
+
+
+def quizzes_for_student(*, user: Any) -> list[dict[str, Any]]:
+    """Assigned quizzes with the learner's attempts, newest first."""
+    assignments = (
+        Assignment.objects.filter(student_id=user.pk)
+        .select_related("quiz")
+        .prefetch_related(
+            Prefetch("quiz__attempts", queryset=Attempt.objects.filter(user_id=user.pk))
+        )
+        .order_by("quiz__title")
+    )
+    return [{"quiz": a.quiz, "attempts": list(a.quiz.attempts.all())} for a in assignments]
+
+
+def quizzes_owned(*, user: Any) -> QuerySet[Quiz]:
+    quizzes = Quiz.objects.all()
+    if not getattr(user, "is_site_staff", False):
+        quizzes = quizzes.filter(owner_id=user.pk)
+    return quizzes.order_by("title")
+
+
+@dataclass
+class GradebookRow:
+    attempt: Attempt
+    minutes: float | None
+
+
+def quiz_gradebook(*, quiz: Quiz) -> list[GradebookRow]:
+    attempts = (
+        Attempt.objects.filter(quiz=quiz)
+        .select_related("user")
+        .prefetch_related("responses")
+        .order_by("user__username", "number")
+    )
+    rows = []
+    for attempt in attempts:
+        minutes = None
+        if attempt.finished_at:
+            minutes = round((attempt.finished_at - attempt.started_at).total_seconds() / 60, 1)
+        rows.append(GradebookRow(attempt=attempt, minutes=minutes))
+    return rows
+
+
+def icd10cm_release_windows() -> list[tuple[str, dt.date, dt.date | None]]:
+    """ICD-10-CM releases as (version, first day, last day), newest first."""
+    from codesets.models import Release
+
+    return [
+        (release.version, release.effective_from, release.effective_to)
+        for release in Release.objects.filter(system="ICD-10-CM").order_by("-effective_from")
+    ]
+
+
+def encounters_for_authoring() -> QuerySet[Encounter]:
+    """Authored encounters first, then the library, newest edits first within each."""
+    return Encounter.objects.only(
+        "slug", "title", "source", "difficulty", "date_of_service", "updated_at"
+    ).order_by("-source", "slug")
+
+
+@dataclass
+class ItemStats:
+    """How one exercise behaved across submitted attempts."""
+
+    item: QuizItem
+    responses: int
+    facility: float | None
+    discrimination: float | None
+    wrong_codes: list[tuple[str, int]]
+
+
+# Findings that name a code the learner reported wrongly.
+_WRONG_CODE_KINDS = {
+    "extra",
+    "partial_match",
+    "invalid_format",
+    "wrong_family",
+    "unknown_code",
+    "not_billable",
+    "missing_seventh_character",
+    "incorrect",
+}
+# Share of learners in each of the upper and lower groups (Kelley's 27 %).
+_GROUP_SHARE = 0.27
+
+
+def quiz_item_analysis(*, quiz: Quiz) -> list[ItemStats]:
+    """Per exercise: facility (mean share of the points earned), discrimination (upper
+    minus lower group facility, groups by attempt percent) and the commonest wrong codes.
+
+    Two queries: the submitted attempts, and their scores with responses and items.
+    """
+    attempts = {
+        a.pk: a.percent or 0.0
+        for a in Attempt.objects.filter(quiz=quiz, status="submitted").only("pk", "percent")
+    }
+    ranked = sorted(attempts, key=lambda pk: attempts[pk])
+    size = max(round(len(ranked) * _GROUP_SHARE), 1) if len(ranked) >= 4 else 0
+    lower = set(ranked[:size])
+    upper = set(ranked[-size:]) if size else set()
+    per_item: dict[int, list[tuple[int, float, list[dict[str, Any]]]]] = {}
+    scores = Score.objects.filter(
+        response__attempt_id__in=list(attempts), rules_version=RULES_VERSION
+    ).values_list("response__item_id", "response__attempt_id", "score", "max_score", "findings")
+    for item_id, attempt_id, score, max_score, findings in scores:
+        share = score / max_score if max_score else 1.0
+        per_item.setdefault(item_id, []).append((attempt_id, share, findings))
+    items = quiz.items.select_related("encounter").order_by("position", "id")
+    stats = []
+    for item in items:
+        rows = per_item.get(item.pk, [])
+        wrong: dict[str, int] = {}
+        for _, _, findings in rows:
+            for finding in findings:
+                code = finding.get("code")
+                if code and finding.get("kind") in _WRONG_CODE_KINDS:
+                    wrong[str(code)] = wrong.get(str(code), 0) + 1
+        facility = sum(share for _, share, _ in rows) / len(rows) if rows else None
+        discrimination = None
+        high = [share for attempt, share, _ in rows if attempt in upper]
+        low = [share for attempt, share, _ in rows if attempt in lower]
+        if high and low:
+            discrimination = round(sum(high) / len(high) - sum(low) / len(low), 2)
+        stats.append(
+            ItemStats(
+                item=item,
+                responses=len(rows),
+                facility=round(facility, 2) if facility is not None else None,
+                discrimination=discrimination,
+                wrong_codes=sorted(wrong.items(), key=lambda pair: (-pair[1], pair[0]))[:3],
+            )
+        )
+    return stats

@@ -1,0 +1,24 @@
+"""Fixtures for the quiz tests: code sets imported once, the library loaded per test."""
+
+from __future__ import annotations
+
+import pytest
+from pytest_django import DjangoDbBlocker
+
+from tests.codesets.conftest import import_bundled_once
+
+
+@pytest.fixture(scope="session")
+def quiz_codesets(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> None:
+    with django_db_blocker.unblock():
+        import_bundled_once()
+
+
+@pytest.fixture
+def library(quiz_codesets, db):
+    """Every library encounter, by slug."""
+    from quizzes.models import Encounter
+    from quizzes.services import encounter_library_load
+
+    encounter_library_load()
+    return {encounter.slug: encounter for encounter in Encounter.objects.all()}
