@@ -21,7 +21,9 @@ setup: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py import_codesets
+	$(PY) manage.py load_encounters
 	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo_quizzes
 
 run: setup
 	$(PY) manage.py runserver 127.0.0.1:8000

@@ -5,19 +5,24 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from coding_course.health import health_report
+from quizzes.selectors import quizzes_for_student
 
 
 def home_view(request: HttpRequest) -> HttpResponse:
     """The landing page for visitors, and each role's home page once signed in."""
     if not request.user.is_authenticated:
         return render(request, "home/anonymous.html")
+    role = request.user.role  # type: ignore[union-attr]
     template = {
         "student": "home/student.html",
         "instructor": "home/instructor.html",
         "employer": "home/employer.html",
         "staff": "home/staff.html",
-    }.get(request.user.role, "home/student.html")  # type: ignore[union-attr]
-    return render(request, template)
+    }.get(role, "home/student.html")
+    context = {}
+    if role == "student":
+        context["assigned"] = quizzes_for_student(user=request.user)
+    return render(request, template, context)
 
 
 @never_cache

@@ -1,4 +1,7 @@
-"""Navigation entries per role, so the base layout shows only what a role can use."""
+"""Navigation entries per role, so the base layout shows only what a role can use.
+
+Hiding a link is a convenience; every view still checks the role on the server.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +11,15 @@ from django.urls import reverse
 
 def navigation(request: HttpRequest) -> dict[str, list[tuple[str, str]]]:
     user = getattr(request, "user", None)
-    items: list[tuple[str, str]] = [("Code search", reverse("codesets:search"))]
-    if user is None or not user.is_authenticated:
-        return {"nav_items": items}
-    items.insert(0, ("Home", reverse("home")))
-    if user.is_instructor or user.is_site_staff:
-        items.append(("Instructor", reverse("accounts:instructor_home")))
-    if user.is_employer or user.is_site_staff:
-        items.append(("Employer", reverse("accounts:employer_home")))
-    if user.is_site_staff:
-        items.append(("Operations", reverse("healthz")))
+    items: list[tuple[str, str]] = []
+    if user is not None and user.is_authenticated:
+        items.append(("Home", reverse("home")))
+        items.append(("Quizzes", reverse("quizzes:quiz_list")))
+        if user.is_instructor or user.is_site_staff:
+            items.append(("Authoring", reverse("quizzes:author_home")))
+        if user.is_employer or user.is_site_staff:
+            items.append(("Employer", reverse("accounts:employer_home")))
+        if user.is_site_staff:
+            items.append(("Operations", reverse("healthz")))
+    items.append(("Code search", reverse("codesets:search")))
     return {"nav_items": items}
