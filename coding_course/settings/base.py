@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "coding_course.accounts",
+    "coding_course.lessons",
     "codesets",
     "quizzes",
 ]
