@@ -22,6 +22,7 @@ setup: install
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py import_codesets
 	$(PY) manage.py load_encounters
+	$(PY) manage.py load_course
 	$(PY) manage.py seed_demo
 	$(PY) manage.py seed_demo_quizzes
 

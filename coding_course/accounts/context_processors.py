@@ -15,10 +15,12 @@ def navigation(request: HttpRequest) -> dict[str, list[tuple[str, str]]]:
     if user is not None and user.is_authenticated:
         items.append(("Home", reverse("home")))
         items.append(("Quizzes", reverse("quizzes:quiz_list")))
+        if not user.is_employer:
+            items.append(("Lessons", reverse("lessons:course_list")))
         if user.is_instructor or user.is_site_staff:
             items.append(("Authoring", reverse("quizzes:author_home")))
         if user.is_employer or user.is_site_staff:
-            items.append(("Employer", reverse("accounts:employer_home")))
+            items.append(("Assessments", reverse("assessments:home")))
         if user.is_site_staff:
             items.append(("Operations", reverse("healthz")))
     items.append(("Code search", reverse("codesets:search")))
