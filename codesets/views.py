@@ -15,8 +15,12 @@ from codesets.domain.shapes import canonical
 from codesets.domain.systems import System
 from codesets.search import SearchHit, search_codes
 from codesets.selectors import code_page, releases_for_search
+from coding_course.ratelimit import rate_limited
 
 _PAGE_LIMIT = 25
+# Generous for a person typing (the search is debounced), low enough to stop scraping
+# of the code tables (ASVS 2.4.1).
+CODE_SEARCHES_PER_MINUTE = 120
 _API_MAX_LIMIT = 50
 
 
@@ -54,6 +58,7 @@ class CodeSearchForm(forms.Form):
         return hits, f"{count} for “{query}” in {searched}."
 
 
+@rate_limited("code-search", per_minute=CODE_SEARCHES_PER_MINUTE)
 def search_view(request: HttpRequest) -> HttpResponse:
     form = CodeSearchForm(request.GET or None)
     hits: list[SearchHit] = []
@@ -65,7 +70,8 @@ def search_view(request: HttpRequest) -> HttpResponse:
     return render(request, "codesets/search.html", {"form": form, "hits": hits, "status": status})
 
 
-def search_api_view(request: HttpRequest) -> JsonResponse:
+@rate_limited("code-search", per_minute=CODE_SEARCHES_PER_MINUTE)
+def search_api_view(request: HttpRequest) -> HttpResponse:
     """The ``search_codes`` JSON list for ``q``, ``system``, ``date`` and ``limit``."""
     form = CodeSearchForm(request.GET)
     if not form.is_valid():

@@ -57,3 +57,15 @@ def codesets(django_db_blocker):
     so re-import when needed. Plain tests already have the session import."""
     with django_db_blocker.unblock():
         _ensure_bundled_codesets()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters and cached pages live in the cache: start each test clean."""
+    from django.conf import settings
+
+    if settings.configured:
+        from django.core.cache import cache
+
+        cache.clear()
+    yield
