@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("coding_course.accounts.urls")),
     path("codes/", include("codesets.urls")),
     path("quizzes/", include("quizzes.urls")),
+    path("bulk/", include("quizzes.bulk_urls")),
     path("learn/", include("coding_course.lessons.urls")),
     path("admin/", admin.site.urls),
 ]

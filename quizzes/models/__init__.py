@@ -1,6 +1,8 @@
 """Models of the quizzes app, one module per area."""
 
 from quizzes.models.encounters import Encounter, EncounterSource, Sex
+
+__all__ = ["Encounter", "EncounterSource", "Sex"]
 from quizzes.models.quizzes import (
     Assignment,
     Attempt,
@@ -15,12 +17,10 @@ from quizzes.models.quizzes import (
     ScoreOverride,
 )
 
-__all__ = [
+__all__ += [
     "Assignment",
     "Attempt",
     "AttemptStatus",
-    "Encounter",
-    "EncounterSource",
     "ExerciseType",
     "Quiz",
     "QuizItem",
@@ -29,5 +29,23 @@ __all__ = [
     "ReviewPolicy",
     "Score",
     "ScoreOverride",
-    "Sex",
+]
+from quizzes.models.bulk import (  # noqa: E402 (after the __all__ of the modules above)
+    BulkJob,
+    BulkJobChange,
+    BulkJobChunk,
+    BulkJobKind,
+    BulkJobStatus,
+    ChangeOutcome,
+    ChunkStatus,
+)
+
+__all__ += [
+    "BulkJob",
+    "BulkJobChange",
+    "BulkJobChunk",
+    "BulkJobKind",
+    "BulkJobStatus",
+    "ChangeOutcome",
+    "ChunkStatus",
 ]
