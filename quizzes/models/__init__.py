@@ -1,8 +1,15 @@
 """Models of the quizzes app, one module per area."""
 
+from quizzes.models.bulk import (
+    BulkJob,
+    BulkJobChange,
+    BulkJobChunk,
+    BulkJobKind,
+    BulkJobStatus,
+    ChangeOutcome,
+    ChunkStatus,
+)
 from quizzes.models.encounters import Encounter, EncounterSource, Sex
-
-__all__ = ["Encounter", "EncounterSource", "Sex"]
 from quizzes.models.quizzes import (
     Assignment,
     Attempt,
@@ -17,10 +24,19 @@ from quizzes.models.quizzes import (
     ScoreOverride,
 )
 
-__all__ += [
+__all__ = [
     "Assignment",
     "Attempt",
     "AttemptStatus",
+    "BulkJob",
+    "BulkJobChange",
+    "BulkJobChunk",
+    "BulkJobKind",
+    "BulkJobStatus",
+    "ChangeOutcome",
+    "ChunkStatus",
+    "Encounter",
+    "EncounterSource",
     "ExerciseType",
     "Quiz",
     "QuizItem",
@@ -29,23 +45,5 @@ __all__ += [
     "ReviewPolicy",
     "Score",
     "ScoreOverride",
-]
-from quizzes.models.bulk import (  # noqa: E402 (after the __all__ of the modules above)
-    BulkJob,
-    BulkJobChange,
-    BulkJobChunk,
-    BulkJobKind,
-    BulkJobStatus,
-    ChangeOutcome,
-    ChunkStatus,
-)
-
-__all__ += [
-    "BulkJob",
-    "BulkJobChange",
-    "BulkJobChunk",
-    "BulkJobKind",
-    "BulkJobStatus",
-    "ChangeOutcome",
-    "ChunkStatus",
+    "Sex",
 ]
