@@ -41,6 +41,7 @@ from codesets.importers.icd10cm_tabular import (
     TabularCode,
     TabularFormatError,
     bundled_tabular_path,
+    code_infos,
     parse_tabular,
 )
 from codesets.importers.mce_attributes import MceAttributes, derive_mce_attributes
@@ -67,6 +68,9 @@ BUNDLED_ICD10CM_SOURCE = (
 
 # Rows per INSERT: SQLite allows 32,766 variables per statement and a Code row has 22.
 _BATCH_SIZE = 1000
+# Part of every content hash: bump it when an importer changes what it stores, so the
+# next import replaces releases imported by the older logic.
+IMPORTER_VERSION = 2
 _MAX_WORD_LENGTH = 60
 _MIN_WORD_LENGTH = 3
 
@@ -177,8 +181,11 @@ def release_import_icd10cm(
             )
             for position, section in enumerate(tabular.sections)
         ]
+        # code_infos is the one place that decides each code's Excludes1 references
+        # (its own, the prose gaps, and a chapter's or section's for a category).
+        excludes1 = {info.code: info.excludes1 for info in code_infos(tabular, mce)}
         codes = [
-            _icd10cm_row(entry, position, mce.get(entry.code), tabular.by_code)
+            _icd10cm_row(entry, position, mce.get(entry.code), tabular.by_code, excludes1)
             for position, entry in enumerate(tabular.codes)
         ]
         return ReleaseContent(codes=codes, chapters=chapters, sections=sections)
@@ -191,6 +198,7 @@ def _icd10cm_row(
     position: int,
     mce: MceAttributes | None,
     by_code: Mapping[str, TabularCode],
+    excludes1: Mapping[str, tuple[CodeRef, ...]],
 ) -> Code:
     base = by_code[entry.expanded_from] if entry.expanded_from else entry
     return Code(
@@ -209,7 +217,7 @@ def _icd10cm_row(
         manifestation=mce.manifestation if mce else False,
         unacceptable_pdx=mce.unacceptable_pdx if mce else False,
         notes=_notes_json(entry.notes),
-        excludes1=_refs_json(entry.excludes1_refs),
+        excludes1=_refs_json(excludes1[entry.code]),
         seventh_characters=dict(entry.seventh_characters),
         search_text=search_text(entry.description, entry.notes.get("inclusionTerm", ())),
         rank_length=len(base.description),
@@ -558,8 +566,10 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def _input_hash(path: Path, header: ReleaseHeader, *more: bytes) -> str:
-    """SHA-256 of the input file(s) and the release metadata they are imported under."""
+    """SHA-256 of the input file(s), the release metadata they are imported under and
+    the importer's format version (so a fix to the importer re-imports unchanged files)."""
     digest = hashlib.sha256(_read_bytes(path))
+    digest.update(f"\0importer:{IMPORTER_VERSION}".encode())
     for extra in more:
         digest.update(b"\0")
         digest.update(extra)

@@ -88,3 +88,29 @@ def test_memory_and_database_catalogs_agree() -> None:
         (System.HCPCS, "J1885"),
     ]:
         assert memory.get(system, code) == database.get(system, code)
+
+
+def test_the_database_catalog_equals_the_parsed_release_code_for_code(db):
+    """Grading through the database must see exactly what the parser produced: every
+    field of every ICD-10-CM entry, including Excludes1 notes written at a chapter or
+    a section, which the importer folds into each category."""
+    import datetime as dt
+
+    from codesets.adapters import memory_catalog_for_date
+    from codesets.domain.systems import System
+    from codesets.importers.icd10cm_tabular import (
+        bundled_tabular_path,
+        code_infos,
+        parse_tabular,
+    )
+    from codesets.importers.mce_attributes import derive_mce_attributes
+
+    release = parse_tabular(bundled_tabular_path())
+    mce = derive_mce_attributes(entry.code for entry in release.codes if entry.billable)
+    catalog = memory_catalog_for_date(dt.date(2026, 6, 1))
+    mismatched = [
+        info.code
+        for info in code_infos(release, mce)
+        if catalog.get(System.ICD10CM, info.code) != info
+    ]
+    assert mismatched == []
