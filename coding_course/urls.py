@@ -11,6 +11,7 @@ urlpatterns = [
     path("quizzes/", include("quizzes.urls")),
     path("bulk/", include("quizzes.bulk_urls")),
     path("learn/", include("coding_course.lessons.urls")),
+    path("progress/", include("coding_course.progress.urls")),
     path("admin/", admin.site.urls),
 ]
 

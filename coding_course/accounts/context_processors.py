@@ -17,7 +17,10 @@ def navigation(request: HttpRequest) -> dict[str, list[tuple[str, str]]]:
         items.append(("Quizzes", reverse("quizzes:quiz_list")))
         if not user.is_employer:
             items.append(("Lessons", reverse("lessons:course_list")))
+        if user.is_student:
+            items.append(("Progress", reverse("progress:mine")))
         if user.is_instructor or user.is_site_staff:
+            items.append(("Learners", reverse("progress:group_list")))
             items.append(("Authoring", reverse("quizzes:author_home")))
         if user.is_employer or user.is_site_staff:
             items.append(("Assessments", reverse("assessments:home")))

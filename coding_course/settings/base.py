@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "csp",
     "coding_course.accounts",
     "coding_course.lessons",
+    "coding_course.progress",
     "codesets",
     "quizzes",
 ]
