@@ -102,3 +102,12 @@ def celery_worker_process(celery_broker) -> Iterator[subprocess.Popen]:
             worker.wait(timeout=20)
         except subprocess.TimeoutExpired:
             worker.kill()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run every integration test on one xdist worker, one after another: some restart
+    the shared Redis or kill workers, which would break a neighbour's test."""
+    for item in items:
+        if "tests/integration/" in str(item.fspath).replace("\\", "/"):
+            item.add_marker(pytest.mark.integration)
+            item.add_marker(pytest.mark.xdist_group("real-services"))
