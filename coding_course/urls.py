@@ -12,6 +12,7 @@ urlpatterns = [
     path("bulk/", include("quizzes.bulk_urls")),
     path("learn/", include("coding_course.lessons.urls")),
     path("progress/", include("coding_course.progress.urls")),
+    path("assessments/", include("coding_course.assessments.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -23,7 +23,7 @@ def navigation(request: HttpRequest) -> dict[str, list[tuple[str, str]]]:
             items.append(("Learners", reverse("progress:group_list")))
             items.append(("Authoring", reverse("quizzes:author_home")))
         if user.is_employer or user.is_site_staff:
-            items.append(("Employer", reverse("accounts:employer_home")))
+            items.append(("Assessments", reverse("assessments:home")))
         if user.is_site_staff:
             items.append(("Operations", reverse("healthz")))
     items.append(("Code search", reverse("codesets:search")))

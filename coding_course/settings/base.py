@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "coding_course.progress",
     "codesets",
     "quizzes",
+    "coding_course.assessments",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""Employer assessments: timed, one-attempt exams that an organisation gives its candidates."""
