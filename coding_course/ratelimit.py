@@ -63,9 +63,7 @@ def rate_limited(scope: str, *, per_minute: int) -> Callable[[View], View]:
             if wants_json:
                 response: HttpResponse = JsonResponse({"error": message}, status=429)
             else:
-                response = render(
-                    request, "errors/429.html", {"message": message}, status=429
-                )
+                response = render(request, "errors/429.html", {"message": message}, status=429)
             response["Retry-After"] = str(retry_after)
             return response
 

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,30 +14,68 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Encounter',
+            name="Encounter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=120, unique=True)),
-                ('title', models.CharField(max_length=200)),
-                ('setting', models.CharField(max_length=200)),
-                ('specialty', models.CharField(max_length=40)),
-                ('date_of_service', models.DateField()),
-                ('patient_age_years', models.PositiveSmallIntegerField()),
-                ('patient_sex', models.CharField(choices=[('F', 'Female'), ('M', 'Male')], max_length=1)),
-                ('difficulty', models.PositiveSmallIntegerField()),
-                ('tags', models.JSONField(default=list)),
-                ('note', models.TextField()),
-                ('key', models.JSONField()),
-                ('key_version', models.PositiveIntegerField(default=1)),
-                ('source', models.CharField(choices=[('library', 'Bundled library'), ('authored', 'Authored by an instructor'), ('template', 'Generated from a template')], default='library', max_length=10)),
-                ('content_hash', models.CharField(max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=120, unique=True)),
+                ("title", models.CharField(max_length=200)),
+                ("setting", models.CharField(max_length=200)),
+                ("specialty", models.CharField(max_length=40)),
+                ("date_of_service", models.DateField()),
+                ("patient_age_years", models.PositiveSmallIntegerField()),
+                (
+                    "patient_sex",
+                    models.CharField(choices=[("F", "Female"), ("M", "Male")], max_length=1),
+                ),
+                ("difficulty", models.PositiveSmallIntegerField()),
+                ("tags", models.JSONField(default=list)),
+                ("note", models.TextField()),
+                ("key", models.JSONField()),
+                ("key_version", models.PositiveIntegerField(default=1)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("library", "Bundled library"),
+                            ("authored", "Authored by an instructor"),
+                            ("template", "Generated from a template"),
+                        ],
+                        default="library",
+                        max_length=10,
+                    ),
+                ),
+                ("content_hash", models.CharField(max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['slug'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('difficulty__gte', 1), ('difficulty__lte', 3)), name='encounter_difficulty_1_to_3', violation_error_message='Difficulty is 1, 2 or 3.'), models.CheckConstraint(condition=models.Q(('patient_age_years__lte', 124)), name='encounter_age_in_range', violation_error_message='Patient age is 0 to 124 years.')],
+                "ordering": ["slug"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("difficulty__gte", 1), ("difficulty__lte", 3)),
+                        name="encounter_difficulty_1_to_3",
+                        violation_error_message="Difficulty is 1, 2 or 3.",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("patient_age_years__lte", 124)),
+                        name="encounter_age_in_range",
+                        violation_error_message="Patient age is 0 to 124 years.",
+                    ),
+                ],
             },
         ),
     ]

@@ -6,111 +6,246 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('quizzes', '0002_quizzes_attempts_scores'),
+        ("accounts", "0001_initial"),
+        ("quizzes", "0002_quizzes_attempts_scores"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='score',
-            name='key_version',
+            model_name="score",
+            name="key_version",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='score',
-            name='releases',
+            model_name="score",
+            name="releases",
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.CreateModel(
-            name='BulkJob',
+            name="BulkJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('rescore_key', 'Rescore after a key change'), ('rescore_rules', 'Rescore scores of older grading rules'), ('rescore_release', 'Rescore against a new code-set release'), ('cohort', 'Score a cohort'), ('csv_import', 'Import answer sheets')], max_length=20)),
-                ('status', models.CharField(choices=[('running', 'Running'), ('succeeded', 'Finished'), ('failed', 'Finished with failed chunks'), ('cancelled', 'Cancelled')], default='running', max_length=12)),
-                ('dry_run', models.BooleanField(default=False)),
-                ('scope', models.JSONField(default=dict)),
-                ('scope_key', models.CharField(max_length=200)),
-                ('rules_version', models.CharField(max_length=20)),
-                ('total', models.PositiveIntegerField(default=0)),
-                ('done', models.PositiveIntegerField(default=0)),
-                ('failed', models.PositiveIntegerField(default=0)),
-                ('chunks_total', models.PositiveIntegerField(default=0)),
-                ('chunks_done', models.PositiveIntegerField(default=0)),
-                ('chunks_failed', models.PositiveIntegerField(default=0)),
-                ('cancel_requested', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('progress_at', models.DateTimeField(blank=True, null=True)),
-                ('error_summary', models.TextField(blank=True)),
-                ('report', models.JSONField(blank=True, default=dict)),
-                ('confirms', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='applications', to='quizzes.bulkjob')),
-                ('organisation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='bulk_jobs', to='accounts.organisation')),
-                ('started_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bulk_jobs', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("rescore_key", "Rescore after a key change"),
+                            ("rescore_rules", "Rescore scores of older grading rules"),
+                            ("rescore_release", "Rescore against a new code-set release"),
+                            ("cohort", "Score a cohort"),
+                            ("csv_import", "Import answer sheets"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("running", "Running"),
+                            ("succeeded", "Finished"),
+                            ("failed", "Finished with failed chunks"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="running",
+                        max_length=12,
+                    ),
+                ),
+                ("dry_run", models.BooleanField(default=False)),
+                ("scope", models.JSONField(default=dict)),
+                ("scope_key", models.CharField(max_length=200)),
+                ("rules_version", models.CharField(max_length=20)),
+                ("total", models.PositiveIntegerField(default=0)),
+                ("done", models.PositiveIntegerField(default=0)),
+                ("failed", models.PositiveIntegerField(default=0)),
+                ("chunks_total", models.PositiveIntegerField(default=0)),
+                ("chunks_done", models.PositiveIntegerField(default=0)),
+                ("chunks_failed", models.PositiveIntegerField(default=0)),
+                ("cancel_requested", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("progress_at", models.DateTimeField(blank=True, null=True)),
+                ("error_summary", models.TextField(blank=True)),
+                ("report", models.JSONField(blank=True, default=dict)),
+                (
+                    "confirms",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="applications",
+                        to="quizzes.bulkjob",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bulk_jobs",
+                        to="accounts.organisation",
+                    ),
+                ),
+                (
+                    "started_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bulk_jobs",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='BulkJobChange',
+            name="BulkJobChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('outcome', models.CharField(choices=[('scored', 'Scored (no earlier score)'), ('changed', 'Score changed'), ('kept_newer', "Kept: a newer key's score is stored"), ('failed', 'Failed'), ('refused_row', 'Import row refused')], max_length=12)),
-                ('row_number', models.PositiveIntegerField(blank=True, null=True)),
-                ('before_score', models.FloatField(blank=True, null=True)),
-                ('before_max', models.FloatField(blank=True, null=True)),
-                ('after_score', models.FloatField(blank=True, null=True)),
-                ('after_max', models.FloatField(blank=True, null=True)),
-                ('reason_code', models.CharField(blank=True, max_length=40)),
-                ('reason', models.TextField(blank=True)),
-                ('raw', models.TextField(blank=True)),
-                ('item', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='quizzes.quizitem')),
-                ('job', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='changes', to='quizzes.bulkjob')),
-                ('learner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('response', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='quizzes.response')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("scored", "Scored (no earlier score)"),
+                            ("changed", "Score changed"),
+                            ("kept_newer", "Kept: a newer key's score is stored"),
+                            ("failed", "Failed"),
+                            ("refused_row", "Import row refused"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("row_number", models.PositiveIntegerField(blank=True, null=True)),
+                ("before_score", models.FloatField(blank=True, null=True)),
+                ("before_max", models.FloatField(blank=True, null=True)),
+                ("after_score", models.FloatField(blank=True, null=True)),
+                ("after_max", models.FloatField(blank=True, null=True)),
+                ("reason_code", models.CharField(blank=True, max_length=40)),
+                ("reason", models.TextField(blank=True)),
+                ("raw", models.TextField(blank=True)),
+                (
+                    "item",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="quizzes.quizitem",
+                    ),
+                ),
+                (
+                    "job",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="changes",
+                        to="quizzes.bulkjob",
+                    ),
+                ),
+                (
+                    "learner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "response",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="quizzes.response",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['job', 'row_number', 'id'],
+                "ordering": ["job", "row_number", "id"],
             },
         ),
         migrations.CreateModel(
-            name='BulkJobChunk',
+            name="BulkJobChunk",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('response_ids', models.JSONField(default=list)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('done', 'Done'), ('failed', 'Failed'), ('skipped', 'Skipped (job cancelled)')], default='pending', max_length=10)),
-                ('runs', models.PositiveIntegerField(default=0)),
-                ('error', models.TextField(blank=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('job', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='chunks', to='quizzes.bulkjob')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField()),
+                ("response_ids", models.JSONField(default=list)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                            ("skipped", "Skipped (job cancelled)"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("runs", models.PositiveIntegerField(default=0)),
+                ("error", models.TextField(blank=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "job",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="chunks",
+                        to="quizzes.bulkjob",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['job', 'number'],
+                "ordering": ["job", "number"],
             },
         ),
         migrations.AddIndex(
-            model_name='bulkjob',
-            index=models.Index(fields=['started_by', '-created_at'], name='bulk_job_user_idx'),
+            model_name="bulkjob",
+            index=models.Index(fields=["started_by", "-created_at"], name="bulk_job_user_idx"),
         ),
         migrations.AddConstraint(
-            model_name='bulkjob',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'running')), fields=('scope_key',), name='bulk_job_one_running_per_scope', violation_error_message='A job over this scope is already running.'),
+            model_name="bulkjob",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "running")),
+                fields=("scope_key",),
+                name="bulk_job_one_running_per_scope",
+                violation_error_message="A job over this scope is already running.",
+            ),
         ),
         migrations.AddIndex(
-            model_name='bulkjobchange',
-            index=models.Index(fields=['job', 'outcome'], name='bulk_change_outcome_idx'),
+            model_name="bulkjobchange",
+            index=models.Index(fields=["job", "outcome"], name="bulk_change_outcome_idx"),
         ),
         migrations.AddIndex(
-            model_name='bulkjobchunk',
-            index=models.Index(fields=['job', 'status'], name='bulk_chunk_status_idx'),
+            model_name="bulkjobchunk",
+            index=models.Index(fields=["job", "status"], name="bulk_chunk_status_idx"),
         ),
         migrations.AddConstraint(
-            model_name='bulkjobchunk',
-            constraint=models.UniqueConstraint(fields=('job', 'number'), name='bulk_chunk_unique_number'),
+            model_name="bulkjobchunk",
+            constraint=models.UniqueConstraint(
+                fields=("job", "number"), name="bulk_chunk_unique_number"
+            ),
         ),
     ]

@@ -17,22 +17,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def loaded_course(codesets) -> Iterator[None]:
-    """The course in the live server's database (a transactional test may start empty).
-
-    The flush after this test empties the code sets too, so the process-wide "already
-    imported" mark is dropped: the next test that needs them imports them again.
-    """
-    from django.db import connection
-
-    from codesets.adapters import clear_memory_catalogs
+    """The course in the live server's database (a transactional test may start empty)."""
     from coding_course.lessons.content import bundled_course_path, load_course_folder
     from coding_course.lessons.services import course_load
-    from tests.codesets import conftest as codesets_conftest
 
     course_load(spec=load_course_folder(bundled_course_path()))
-    yield
-    codesets_conftest._IMPORTED.discard(str(connection.settings_dict["NAME"]))
-    clear_memory_catalogs()
+    return
 
 
 def test_student_enrols_reads_a_lesson_and_completes_it(page, loaded_course):

@@ -17,19 +17,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def loaded_course(codesets) -> Iterator[None]:
-    """The course in the live server's database; after the test's flush the code sets
-    must be imported again by whoever needs them next."""
-    from django.db import connection
-
-    from codesets.adapters import clear_memory_catalogs
+    """The course in the live server's database (a transactional test may start empty)."""
     from coding_course.lessons.content import bundled_course_path, load_course_folder
     from coding_course.lessons.services import course_load
-    from tests.codesets import conftest as codesets_conftest
 
     course_load(spec=load_course_folder(bundled_course_path()))
-    yield
-    codesets_conftest._IMPORTED.discard(str(connection.settings_dict["NAME"]))
-    clear_memory_catalogs()
+    return
 
 
 def test_student_sees_accuracy_error_patterns_and_what_to_study_next(page, loaded_course):

@@ -4,7 +4,6 @@ the explanations. Screenshots of the take and review pages go to artifacts/."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 
@@ -16,24 +15,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 CYSTITIS = "a-pc-acute-cystitis-hematuria"
 
 
-@pytest.fixture
-def codesets_for_live_server() -> Iterator[None]:
-    """Code sets committed for the live server's thread.
-
-    A transactional test empties every table when it ends, so the process-wide
-    "already imported" mark is dropped too: the next test that needs them imports again.
-    """
-    from django.db import connection
-
-    from codesets.adapters import clear_memory_catalogs
-    from tests.codesets import conftest as codesets_conftest
-
-    codesets_conftest.import_bundled_once()
-    yield
-    codesets_conftest._IMPORTED.discard(str(connection.settings_dict["NAME"]))
-    clear_memory_catalogs()
-
-
 def _type_line(page, *cells: str) -> None:
     """Type the cells of one procedure line, Tab between them, as a coder would."""
     for index, cell in enumerate(cells):
@@ -42,7 +23,7 @@ def _type_line(page, *cells: str) -> None:
         page.keyboard.type(cell)
 
 
-def test_student_codes_a_practice_quiz_from_the_keyboard(page, codesets_for_live_server):
+def test_student_codes_a_practice_quiz_from_the_keyboard(page, codesets):
     script_errors: list[str] = []
     page.on("pageerror", lambda error: script_errors.append(str(error)))
     from quizzes.models import Encounter, Response
@@ -121,9 +102,7 @@ def test_student_codes_a_practice_quiz_from_the_keyboard(page, codesets_for_live
     assert script_errors == []
 
 
-def test_instructor_fixes_a_header_code_generates_exercises_and_builds_a_quiz(
-    page, codesets_for_live_server
-):
+def test_instructor_fixes_a_header_code_generates_exercises_and_builds_a_quiz(page, codesets):
     from quizzes.models import Encounter, QuizItem
     from tests.factories import InstructorFactory
 

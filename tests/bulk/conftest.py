@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.codesets.conftest import import_bundled_once
+from tests.conftest import ensure_bundled_codesets
 
 
 @pytest.fixture(scope="session")
 def bulk_codesets(django_db_setup, django_db_blocker) -> None:
     with django_db_blocker.unblock():
-        import_bundled_once()
+        ensure_bundled_codesets()
 
 
 @pytest.fixture

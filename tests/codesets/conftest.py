@@ -1,10 +1,8 @@
 """Fixtures for the code-set tests.
 
-``import_bundled_once`` puts the bundled releases (full ICD-10-CM April 2026, curated CPT
-and HCPCS) into the test database once per database per process; the session fixture
-``bundled_codesets`` calls it with database access unblocked, so the rows are committed
-and every test (each in its own rolled-back transaction) sees them. It can move to
-``tests/conftest.py`` unchanged when other apps need the code sets.
+``bundled_codesets`` makes sure the bundled releases (full ICD-10-CM April 2026, curated
+CPT and HCPCS) are committed in the test database (see ``tests/conftest.py``), so every
+test, each in its own rolled-back transaction, sees them.
 """
 
 from __future__ import annotations
@@ -13,13 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from pytest_django import DjangoDbBlocker
 
 from codesets.adapters import clear_memory_catalogs
-from codesets.services import import_bundled
-
-_IMPORTED: set[str] = set()
+from tests.conftest import ensure_bundled_codesets
 
 SMALL_TABULAR = """<?xml version="1.0" encoding="utf-8"?>
 <ICD10CM.tabular>
@@ -49,20 +44,10 @@ SMALL_TABULAR = """<?xml version="1.0" encoding="utf-8"?>
 """
 
 
-def import_bundled_once() -> None:
-    """Import the bundled sets into the current database unless this process did."""
-    name = str(connection.settings_dict["NAME"])
-    if name in _IMPORTED:
-        return
-    import_bundled()
-    clear_memory_catalogs()
-    _IMPORTED.add(name)
-
-
 @pytest.fixture(scope="session")
 def bundled_codesets(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> None:
     with django_db_blocker.unblock():
-        import_bundled_once()
+        ensure_bundled_codesets()
 
 
 @pytest.fixture

@@ -32,9 +32,13 @@ import pytest
 from tests.services import redis_url, require
 
 # No wrapping transaction (the workers must see what a test writes), and the flush after
-# each test touches only the sessions table: the world and the code sets stay.
+# each test touches only the sessions table: the world and the code sets stay. One xdist
+# worker runs them all: their Celery workers share one Redis database, and a neighbour's
+# worker would take (and lose) this test's chunks. The group is named here because a
+# marker added by a conftest hook reached xdist only after it had read the groups.
 pytestmark = [
     pytest.mark.integration,
+    pytest.mark.xdist_group("real-services"),
     pytest.mark.django_db(transaction=True, available_apps=["django.contrib.sessions"]),
 ]
 
@@ -102,9 +106,9 @@ def world(django_db_setup, django_db_blocker) -> Iterator[BulkWorld]:
         from quizzes.models import BulkJob, Quiz
         from quizzes.services import encounter_library_load
         from tests.bulk.world import build_world, full_coding_encounters
-        from tests.conftest import _ensure_bundled_codesets
+        from tests.conftest import ensure_bundled_codesets
 
-        _ensure_bundled_codesets()
+        ensure_bundled_codesets()
         encounter_library_load()
         owner = User.objects.create(username="bulk-integration-owner", role=Role.INSTRUCTOR)
         built = build_world(

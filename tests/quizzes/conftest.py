@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from pytest_django import DjangoDbBlocker
 
-from tests.codesets.conftest import import_bundled_once
+from tests.conftest import ensure_bundled_codesets
 
 
 @pytest.fixture(scope="session")
 def quiz_codesets(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> None:
     with django_db_blocker.unblock():
-        import_bundled_once()
+        ensure_bundled_codesets()
 
 
 @pytest.fixture

@@ -53,7 +53,9 @@ def test_library_meets_the_size_and_coverage_bar():
     files = sorted(LIBRARY.glob("*.yaml"))
     assert len(files) >= 80
     documents = [yaml.safe_load(path.read_text()) for path in files]
-    with_cpt = [d for d in documents if any(p["code"][0].isdigit() for p in d["key"].get("procedures", []))]
+    with_cpt = [
+        d for d in documents if any(p["code"][0].isdigit() for p in d["key"].get("procedures", []))
+    ]
     with_hcpcs = [
         d for d in documents if any(p["code"][0].isalpha() for p in d["key"].get("procedures", []))
     ]
@@ -61,9 +63,21 @@ def test_library_meets_the_size_and_coverage_bar():
     assert len(with_hcpcs) >= 25
     specialties = {d["specialty"] for d in documents}
     for needed in (
-        "primary-care", "pediatrics", "obstetrics", "orthopedics", "cardiology",
-        "endocrinology", "pulmonology", "gastroenterology", "dermatology",
-        "behavioral-health", "radiology", "lab", "dme-ambulance", "preventive", "oncology",
+        "primary-care",
+        "pediatrics",
+        "obstetrics",
+        "orthopedics",
+        "cardiology",
+        "endocrinology",
+        "pulmonology",
+        "gastroenterology",
+        "dermatology",
+        "behavioral-health",
+        "radiology",
+        "lab",
+        "dme-ambulance",
+        "preventive",
+        "oncology",
     ):
         assert needed in specialties, needed
 
@@ -102,7 +116,9 @@ def test_validate_encounters_passes_on_the_bundled_library():
         ({"key.diagnoses.0.code": "Z99.999"}, "unknown_code", "Z99.999"),
     ],
 )
-def test_validate_encounters_names_the_encounter_and_code(tmp_path, edit, expected_kind, expected_code):
+def test_validate_encounters_names_the_encounter_and_code(
+    tmp_path, edit, expected_kind, expected_code
+):
     folder = library_copy(tmp_path, edit)
     edited_id = sorted(folder.glob("*.yaml"))[0].stem
     output, code = run("validate_encounters", "--json", "--folder", str(folder))
@@ -128,7 +144,8 @@ def test_validate_encounters_catches_an_excludes1_pair(tmp_path):
     output, code = run("validate_encounters", "--folder", str(folder))
     assert code == 1
     assert f"INVALID {path.stem}" in output
-    assert "E10.9" in output and "Excludes1" in output
+    assert "E10.9" in output
+    assert "Excludes1" in output
 
 
 def test_generate_exercises_is_deterministic_and_follows_the_contract():
@@ -137,7 +154,13 @@ def test_generate_exercises_is_deterministic_and_follows_the_contract():
     assert first == second
     exercises = json.loads(first)
     assert {e["type"] for e in exercises} == {
-        "full_coding", "best_code", "code_family", "specificity", "sequencing", "linkage", "audit",
+        "full_coding",
+        "best_code",
+        "code_family",
+        "specificity",
+        "sequencing",
+        "linkage",
+        "audit",
     }
     for exercise in exercises:
         assert {"encounter", "type", "prompt", "choices", "answer"} <= set(exercise)
@@ -181,8 +204,10 @@ def test_grade_cases_follows_the_contract(tmp_path):
     assert kinds.count("correct") == 2
     assert {"modifier_error", "linkage_error", "missing"} <= set(kinds)
     modifier = next(f for f in graded["findings"] if f["kind"] == "modifier_error")
-    assert modifier["expected"] == ["25"] and modifier["line"] == "procedures[0]"
-    assert "error" in lines[1] and "error" in lines[2]
+    assert modifier["expected"] == ["25"]
+    assert modifier["line"] == "procedures[0]"
+    assert "error" in lines[1]
+    assert "error" in lines[2]
     assert "2031-01-01" in lines[2]["error"]
 
 

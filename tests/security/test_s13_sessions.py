@@ -13,7 +13,9 @@ pytestmark = pytest.mark.django_db
 
 
 def login(client: Client, user) -> None:
-    response = client.post("/accounts/login/", {"username": user.username, "password": TEST_PASSWORD})
+    response = client.post(
+        "/accounts/login/", {"username": user.username, "password": TEST_PASSWORD}
+    )
     assert response.status_code == 302
 
 
