@@ -422,8 +422,16 @@ def author_home_view(request: HttpRequest) -> HttpResponse:
             "quizzes": selectors.quizzes_owned(user=request.user),
             "import_form": import_form,
         },
-        status=400 if import_form.errors else 200,
+        status=_import_status(import_form),
     )
+
+
+def _import_status(import_form: EncounterImportForm) -> int:
+    """413 for a file over the size limit (as every upload answers), 400 for any other
+    problem with it."""
+    if import_form.has_error("file", "too_big"):
+        return 413
+    return 400 if import_form.errors else 200
 
 
 @never_cache

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 
 from coding_course.accounts.models import Role
 
@@ -16,7 +16,9 @@ View = Callable[..., HttpResponse]
 
 
 def role_required(*roles: Role) -> Callable[[View], View]:
-    """Anonymous users go to the login page; signed-in users of another role get 403.
+    """Anonymous users go to the login page; signed-in users of another role get 403,
+    or 404 when the URL names an object (an id in the path): answering 403 there would
+    tell them the object exists (ASVS 8.2.2, security check S2).
 
     Site staff pass every role check, because they administer every area.
     """
@@ -30,6 +32,8 @@ def role_required(*roles: Role) -> Callable[[View], View]:
             if not user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if user.role not in allowed and not user.is_site_staff:  # type: ignore[union-attr]
+                if kwargs:
+                    raise Http404("No such page.")
                 raise PermissionDenied("Your role does not give access to this page.")
             return view(request, *args, **kwargs)
 

@@ -156,10 +156,11 @@ def test_students_see_only_their_own_progress(groups, learner_with_history):
     _, _, group, outsider = groups
     client = Client()
     client.force_login(outsider)
+    # Pages about another learner or a group answer as if they did not exist.
     assert (
-        client.get(reverse("progress:learner", args=[learner_with_history.pk])).status_code == 403
+        client.get(reverse("progress:learner", args=[learner_with_history.pk])).status_code == 404
     )
-    assert client.get(group.get_absolute_url()).status_code == 403
+    assert client.get(group.get_absolute_url()).status_code == 404
     own = client.get(reverse("progress:mine"))
     assert own.status_code == 200
     assert "No graded quiz answers yet" in _text(own)

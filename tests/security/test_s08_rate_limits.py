@@ -32,3 +32,20 @@ def test_the_limit_is_per_user(client, student, instructor):
         client.get("/codes/api/search?q=J02")
     client.force_login(instructor)
     assert client.get("/codes/api/search?q=J02").status_code == 200
+
+
+def test_a_second_rescore_of_a_running_scope_is_409_and_starts_no_job(world):
+    """The world's cohort job over instructor A's practice quiz is still running."""
+    from django.urls import reverse
+
+    from quizzes.models import BulkJob
+    from tests.security.conftest import signed_in
+
+    assert world.a.instructor_job.is_running
+    jobs = BulkJob.objects.count()
+    response = signed_in(world.a.instructor).post(
+        reverse("bulk:rescore"), {"kind": "cohort", "quiz": world.a.practice_quiz.pk}
+    )
+    assert response.status_code == 409
+    assert BulkJob.objects.count() == jobs
+    assert world.a.instructor_job.get_absolute_url() in response.content.decode()
