@@ -191,10 +191,12 @@ def main() -> None:
         import redis
         from django.db import connections
 
+        from quizzes.bulk_services import chunk_size
         from quizzes.models import Score
 
         redis.Redis.from_url(env["REDIS_URL"]).flushdb()
         owner, warmup, world = _prepare(args.learners)
+        load_before = os.getloadavg()[0]
         in_memory = _in_memory(world)
         naive = _naive(world, args.naive_sample)
         worker = _start_worker(env)
@@ -211,6 +213,7 @@ def main() -> None:
                 {
                     "responses": len(world.response_ids),
                     "chunks": job.chunks_total,
+                    "chunk_size": chunk_size(),
                     "worker_processes": 2,
                     "naive_sample": args.naive_sample,
                     "celery_seconds": round(seconds, 2),
@@ -219,6 +222,8 @@ def main() -> None:
                     "naive_per_s": round(naive, 1),
                     "celery_vs_memory": round(celery / in_memory, 3),
                     "celery_vs_naive": round(celery / naive, 1),
+                    # Other work on the machine shares its CPUs with all three ways.
+                    "load_average_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
                 }
             )
         )

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
+import json
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from codesets.domain.shapes import compact
@@ -194,11 +196,13 @@ def answer_sheet_from_json(answer: Mapping[str, Any]) -> AnswerSheet:
 
 @dataclass(frozen=True)
 class ItemGrade:
-    """A graded response: the numbers and the findings as stored JSON."""
+    """A graded response: the numbers, the findings as stored JSON and the code-set
+    release versions the grade used (by system; empty when no code set was read)."""
 
     score: float
     max_score: float
     findings: list[dict[str, Any]] = field(default_factory=list)
+    releases: dict[str, str] = field(default_factory=dict)
 
     @property
     def percent(self) -> float:
@@ -230,6 +234,7 @@ def _grade_full_coding(item: QuizItem, answer: Mapping[str, Any]) -> ItemGrade:
         score=result.score,
         max_score=result.max_score,
         findings=[finding.as_json() for finding in result.findings],
+        releases=dict(result.releases),
     )
 
 
@@ -702,18 +707,153 @@ def response_check(
     )
 
 
-def _score_upsert(response: Response, result: ItemGrade) -> Score:
-    score, _ = Score.objects.update_or_create(
-        response=response,
-        rules_version=RULES_VERSION,
-        defaults={
-            "score": result.score,
-            "max_score": result.max_score,
-            "percent": result.percent,
-            "findings": result.findings,
-        },
+# ---------------------------------------------------------------------------
+# Writing scores: one writer for submission and bulk scoring alike
+
+
+class ScoreRow(NamedTuple):
+    """One score as stored; built by :func:`score_row` on every path that scores."""
+
+    response_id: int
+    score: float
+    max_score: float
+    percent: float
+    findings: list[dict[str, Any]]
+    key_version: int
+    releases: dict[str, str]
+
+
+def score_row(*, response_id: int, grade: ItemGrade, key_version: int) -> ScoreRow:
+    """What a score records besides its numbers: the answer key's version it was
+    computed against (a later writer holding an older key must not replace it) and the
+    releases the grade read (a new release finds the scores it affects). Submission and
+    bulk scoring both come through here, so a rescore that changes nothing finds
+    nothing to change."""
+    return ScoreRow(
+        response_id=response_id,
+        score=grade.score,
+        max_score=grade.max_score,
+        percent=grade.percent,
+        findings=grade.findings,
+        key_version=key_version,
+        releases=grade.releases,
     )
-    return score
+
+
+SCORE_WRITTEN_FIELDS = (
+    "score",
+    "max_score",
+    "percent",
+    "findings",
+    "graded_at",
+    "key_version",
+    "releases",
+)
+# Temporary tables live until the end of the transaction: a second upload in the same
+# transaction needs a name of its own.
+_upload_numbers = itertools.count(1)
+
+
+def scores_upsert(
+    rows: Sequence[ScoreRow], *, rules_version: str, graded_at: dt.datetime
+) -> set[int]:
+    """Insert or replace scores on (response, rules version), keeping instead any
+    stored score computed for a newer key version. Returns the ids of the responses
+    whose score was written. ``rows`` name each response once.
+
+    PostgreSQL: the rows are COPYed into a temporary table and written by one
+    ``INSERT ... ON CONFLICT DO UPDATE`` whose WHERE is the key-version guard, so the
+    guard and the write are one atomic step whoever else writes (and COPY is many
+    times faster than a multi-row INSERT of JSON). Elsewhere (SQLite, where a write
+    transaction holds the whole database) the stored versions filter the rows and
+    ``bulk_create(update_conflicts=True)`` writes them.
+    """
+    if not rows:
+        return set()
+    with transaction.atomic(savepoint=False):
+        if connection.vendor == "postgresql":
+            return _scores_upsert_copy(rows, rules_version=rules_version, graded_at=graded_at)
+        return _scores_upsert_portable(rows, rules_version=rules_version, graded_at=graded_at)
+
+
+def _compact_json(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _scores_upsert_copy(
+    rows: Sequence[ScoreRow], *, rules_version: str, graded_at: dt.datetime
+) -> set[int]:
+    upload = f"score_upload_{next(_upload_numbers)}"
+    table = Score._meta.db_table
+    assignments = ", ".join(f"{name} = EXCLUDED.{name}" for name in SCORE_WRITTEN_FIELDS)
+    releases_text: dict[tuple[tuple[str, str], ...], str] = {}
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        cursor.execute(
+            f"CREATE TEMP TABLE {upload} (response_id bigint NOT NULL, score double precision"
+            " NOT NULL, max_score double precision NOT NULL, percent double precision NOT NULL,"
+            " findings jsonb NOT NULL, key_version integer NOT NULL, releases jsonb NOT NULL)"
+            " ON COMMIT DROP"
+        )
+        with cursor.copy(f"COPY {upload} FROM STDIN") as copy:
+            for row in rows:
+                # A chunk's rows share a handful of release sets: encode each once.
+                signature = tuple(row.releases.items())
+                releases = releases_text.get(signature)
+                if releases is None:
+                    releases = releases_text[signature] = _compact_json(row.releases)
+                copy.write_row(
+                    (
+                        row.response_id,
+                        row.score,
+                        row.max_score,
+                        row.percent,
+                        _compact_json(row.findings),
+                        row.key_version,
+                        releases,
+                    )
+                )
+        cursor.execute(
+            f"INSERT INTO {table} AS stored (response_id, rules_version, score, max_score,"
+            " percent, findings, graded_at, key_version, releases)"
+            " SELECT response_id, %s, score, max_score, percent, findings, %s, key_version,"
+            f" releases FROM {upload} ORDER BY response_id"
+            f" ON CONFLICT (response_id, rules_version) DO UPDATE SET {assignments}"
+            " WHERE stored.key_version <= EXCLUDED.key_version"
+            " RETURNING response_id",
+            [rules_version, graded_at],
+        )
+        return {response_id for (response_id,) in cursor.fetchall()}
+
+
+def _scores_upsert_portable(
+    rows: Sequence[ScoreRow], *, rules_version: str, graded_at: dt.datetime
+) -> set[int]:
+    stored = dict(
+        Score.objects.filter(
+            response_id__in=[row.response_id for row in rows], rules_version=rules_version
+        ).values_list("response_id", "key_version")
+    )
+    kept = [row for row in rows if stored.get(row.response_id, 0) <= row.key_version]
+    Score.objects.bulk_create(
+        [
+            Score(
+                response_id=row.response_id,
+                rules_version=rules_version,
+                score=row.score,
+                max_score=row.max_score,
+                percent=row.percent,
+                findings=row.findings,
+                graded_at=graded_at,
+                key_version=row.key_version,
+                releases=row.releases,
+            )
+            for row in kept
+        ],
+        update_conflicts=True,
+        unique_fields=["response", "rules_version"],
+        update_fields=list(SCORE_WRITTEN_FIELDS),
+    )
+    return {row.response_id for row in kept}
 
 
 def attempt_submit(*, attempt: Attempt, now: dt.datetime | None = None) -> Attempt:
@@ -726,15 +866,20 @@ def attempt_submit(*, attempt: Attempt, now: dt.datetime | None = None) -> Attem
         items = QuizItem.objects.select_related("encounter").in_bulk(locked.item_ids)
         responses = {r.item_id: r for r in Response.objects.filter(attempt=locked)}
         total = maximum = 0.0
+        rows = []
         for item_id in locked.item_ids:
             item = items[item_id]
             response = responses.get(item_id)
             if response is None:
                 response = Response.objects.create(attempt=locked, item=item, answer={})
             result = response_grade(item=item, answer=response.answer)
-            _score_upsert(response, result)
+            # Graded against the exercise's own key: its version is the item's.
+            rows.append(
+                score_row(response_id=response.pk, grade=result, key_version=item.key_version)
+            )
             total += result.score
             maximum += result.max_score
+        scores_upsert(rows, rules_version=RULES_VERSION, graded_at=timezone.now())
         finished = min(now, locked.deadline) if locked.deadline else now
         locked.status = AttemptStatus.SUBMITTED
         locked.finished_at = finished

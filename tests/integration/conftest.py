@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -104,10 +106,17 @@ def celery_worker_process(celery_broker) -> Iterator[subprocess.Popen]:
             worker.kill()
 
 
-def pytest_collection_modifyitems(config, items):
-    """Run every integration test on one xdist worker, one after another: some restart
-    the shared Redis or kill workers, which would break a neighbour's test."""
-    for item in items:
-        if "tests/integration/" in str(item.fspath).replace("\\", "/"):
-            item.add_marker(pytest.mark.integration)
-            item.add_marker(pytest.mark.xdist_group("real-services"))
+@pytest.fixture(autouse=True)
+def one_at_a_time() -> Iterator[None]:
+    """Integration tests run one at a time on this machine, whichever xdist worker or
+    pytest session runs them: their Celery workers share one Redis (a neighbour's worker
+    would take this test's chunks, find no such chunk in its own database and
+    acknowledge them), and one test restarts Redis. (xdist's loadgroup did not keep
+    them on one worker here, so a file lock does.)"""
+    path = Path(tempfile.gettempdir()) / "coding_course_integration.lock"
+    with path.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

@@ -32,13 +32,9 @@ import pytest
 from tests.services import redis_url, require
 
 # No wrapping transaction (the workers must see what a test writes), and the flush after
-# each test touches only the sessions table: the world and the code sets stay. One xdist
-# worker runs them all: their Celery workers share one Redis database, and a neighbour's
-# worker would take (and lose) this test's chunks. The group is named here because a
-# marker added by a conftest hook reached xdist only after it had read the groups.
+# each test touches only the sessions table: the world and the code sets stay.
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.xdist_group("real-services"),
     pytest.mark.django_db(transaction=True, available_apps=["django.contrib.sessions"]),
 ]
 
