@@ -38,6 +38,7 @@ worker: install
 bench: install
 	$(PY) benchmarks/grading.py
 	$(PY) benchmarks/codesets.py
+	$(PY) benchmarks/bulk_scoring.py
 
 lint: install
 	$(VENV)/bin/ruff check .
