@@ -38,7 +38,7 @@ from quizzes.forms import (
     QuizForm,
     ScoreOverrideForm,
 )
-from quizzes.models import Encounter, EncounterSource, ExerciseType, QuizItem, Response
+from quizzes.models import Attempt, Encounter, EncounterSource, ExerciseType, QuizItem, Response
 
 # Spreadsheets run cells starting with these as formulas (OWASP "CSV injection").
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -101,43 +101,48 @@ def attempt_take_view(request: HttpRequest, attempt_id: int) -> HttpResponse:
     if services.attempt_expire_if_due(attempt=attempt):
         messages.info(request, "Time is up: the attempt was submitted with your saved answers.")
         return redirect("quizzes:attempt_review", attempt_id=attempt.pk)
+    return render(request, "quizzes/attempt_take.html", take_page_context(request, attempt))
+
+
+def take_page_context(request: HttpRequest, attempt: Attempt) -> dict[str, Any]:
+    """What a take page renders for the exercise asked for in ``?q=``: the quiz page
+    and an assessment sitting share it, so both show the same inputs and settings."""
     try:
         position = int(request.GET.get("q", "1"))
     except ValueError:
         position = 1
     view = selectors.attempt_take_view(attempt=attempt, position=position)
     response = view.response
+    practice = attempt.quiz.is_practice
     config = {
         "attemptId": attempt.pk,
         "itemId": view.item.pk,
         "type": view.item.exercise_type,
-        "practice": attempt.quiz.is_practice,
+        "practice": practice,
         "saveUrl": reverse("quizzes:response_save", args=[attempt.pk, view.item.pk]),
         "checkUrl": reverse("quizzes:response_check", args=[attempt.pk, view.item.pk]),
         "searchUrl": reverse("codesets:search_api"),
         "browserUrl": reverse("codesets:search"),
         "date": view.public["date_of_service"].isoformat(),
         "secondsLeft": _seconds_left(attempt),
-        "triesLeft": (attempt.quiz.tries_per_item - (response.tries if response else 0)),
+        "triesLeft": (
+            attempt.quiz.tries_per_item - (response.tries if response else 0) if practice else 0
+        ),
     }
     saved = response.answer if response else {}
-    return render(
-        request,
-        "quizzes/attempt_take.html",
-        {
-            "attempt": attempt,
-            "quiz": attempt.quiz,
-            "view": view,
-            "exercise": view.public,
-            "saved_answer": saved,
-            "inputs": _typed_inputs(view.public, saved),
-            "flagged": bool(response and response.flagged),
-            "config": config,
-            "seconds_left": config["secondsLeft"],
-            "previous": view.position - 1 if view.position > 1 else None,
-            "next": view.position + 1 if view.position < len(view.navigator) else None,
-        },
-    )
+    return {
+        "attempt": attempt,
+        "quiz": attempt.quiz,
+        "view": view,
+        "exercise": view.public,
+        "saved_answer": saved,
+        "inputs": _typed_inputs(view.public, saved),
+        "flagged": bool(response and response.flagged),
+        "config": config,
+        "seconds_left": config["secondsLeft"],
+        "previous": view.position - 1 if view.position > 1 else None,
+        "next": view.position + 1 if view.position < len(view.navigator) else None,
+    }
 
 
 def _typed_inputs(public: dict[str, Any], saved: dict[str, Any]) -> dict[str, Any]:

@@ -46,10 +46,9 @@ from coding_course.assessments.invitation_csv import (
 from coding_course.assessments.models import AssessmentSource
 from quizzes import bulk_services
 from quizzes import quiz_services as quiz_services
-from quizzes import selectors as quiz_selectors
 from quizzes.csv_export import SafeCsvWriter
 from quizzes.models import AttemptStatus
-from quizzes.views import _seconds_left, _typed_inputs
+from quizzes.views import take_page_context
 
 # Room for the multipart envelope and the CSRF field around a file at the limit.
 _ENVELOPE_BYTES = 16 * 1024
@@ -601,48 +600,13 @@ def sitting_take_view(request: HttpRequest, candidate_id: int) -> HttpResponse:
     if quiz_services.attempt_expire_if_due(attempt=attempt):
         messages.info(request, "Time is up: your saved answers were submitted.")
         return redirect("assessments:sitting", candidate_id=candidate.pk)
-    try:
-        position = int(request.GET.get("q", "1"))
-    except ValueError:
-        position = 1
-    view = quiz_selectors.attempt_take_view(attempt=attempt, position=position)
-    response = view.response
-    config = {
-        "attemptId": attempt.pk,
-        "itemId": view.item.pk,
-        "type": view.item.exercise_type,
-        "practice": False,
-        "saveUrl": reverse("quizzes:response_save", args=[attempt.pk, view.item.pk]),
-        "checkUrl": reverse("quizzes:response_check", args=[attempt.pk, view.item.pk]),
-        "searchUrl": reverse("codesets:search_api"),
-        "browserUrl": reverse("codesets:search"),
-        "date": view.public["date_of_service"].isoformat(),
-        "secondsLeft": _seconds_left(attempt),
-        "triesLeft": 0,
+    context = take_page_context(request, attempt)
+    context["tracking"] = {
+        "eventUrl": reverse("assessments:sitting_event", args=[candidate.pk]),
+        "submitUrl": reverse("assessments:sitting_submit", args=[candidate.pk]),
+        "itemId": context["view"].item.pk,
     }
-    saved = response.answer if response else {}
-    return render(
-        request,
-        "assessments/take.html",
-        {
-            "attempt": attempt,
-            "quiz": attempt.quiz,
-            "view": view,
-            "exercise": view.public,
-            "saved_answer": saved,
-            "inputs": _typed_inputs(view.public, saved),
-            "flagged": bool(response and response.flagged),
-            "config": config,
-            "seconds_left": config["secondsLeft"],
-            "previous": view.position - 1 if view.position > 1 else None,
-            "next": view.position + 1 if view.position < len(view.navigator) else None,
-            "tracking": {
-                "eventUrl": reverse("assessments:sitting_event", args=[candidate.pk]),
-                "submitUrl": reverse("assessments:sitting_submit", args=[candidate.pk]),
-                "itemId": view.item.pk,
-            },
-        },
-    )
+    return render(request, "assessments/take.html", context)
 
 
 @never_cache
