@@ -43,7 +43,7 @@ from coding_course.assessments.invitation_csv import (
     InvitationFileRefused,
     InvitationRowsRefused,
 )
-from coding_course.assessments.models import AssessmentSource
+from coding_course.assessments.models import Assessment, AssessmentSource, Candidate
 from quizzes import bulk_services
 from quizzes import quiz_services as quiz_services
 from quizzes.csv_export import SafeCsvWriter
@@ -252,16 +252,24 @@ def candidate_invite_list_view(request: HttpRequest, assessment_id: int) -> Http
     return redirect("assessments:detail", assessment_id=assessment.pk)
 
 
+def _managed_candidate(
+    request: HttpRequest, assessment_id: int, candidate_id: int
+) -> tuple[Assessment, Candidate]:
+    """The manager's assessment and one of its candidates; 404 outside their reach."""
+    assessment = selectors.assessment_get_for_user(assessment_id=assessment_id, user=request.user)
+    candidate = selectors.candidate_get_for_assessment(
+        assessment=assessment, candidate_id=candidate_id
+    )
+    return assessment, candidate
+
+
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def candidate_resend_view(
     request: HttpRequest, assessment_id: int, candidate_id: int
 ) -> HttpResponse:
-    assessment = selectors.assessment_get_for_user(assessment_id=assessment_id, user=request.user)
-    candidate = selectors.candidate_get_for_assessment(
-        assessment=assessment, candidate_id=candidate_id
-    )
+    assessment, candidate = _managed_candidate(request, assessment_id, candidate_id)
     if refused := _method_refused(request, "POST"):
         return refused
     try:
@@ -281,10 +289,7 @@ def candidate_resend_view(
 def candidate_accommodation_view(
     request: HttpRequest, assessment_id: int, candidate_id: int
 ) -> HttpResponse:
-    assessment = selectors.assessment_get_for_user(assessment_id=assessment_id, user=request.user)
-    candidate = selectors.candidate_get_for_assessment(
-        assessment=assessment, candidate_id=candidate_id
-    )
+    assessment, candidate = _managed_candidate(request, assessment_id, candidate_id)
     if refused := _method_refused(request, "POST"):
         return refused
     form = AccommodationForm(request.POST)
@@ -411,10 +416,7 @@ def results_csv_view(request: HttpRequest, assessment_id: int) -> HttpResponse:
 def candidate_report_view(
     request: HttpRequest, assessment_id: int, candidate_id: int
 ) -> HttpResponse:
-    assessment = selectors.assessment_get_for_user(assessment_id=assessment_id, user=request.user)
-    candidate = selectors.candidate_get_for_assessment(
-        assessment=assessment, candidate_id=candidate_id
-    )
+    assessment, candidate = _managed_candidate(request, assessment_id, candidate_id)
     if refused := _method_refused(request, "GET"):
         return refused
     results = selectors.assessment_results(assessment=assessment)
