@@ -267,25 +267,29 @@ def bulk_job_problems(*, job: BulkJob, limit: int = 500) -> list[BulkJobChange]:
     )
 
 
+# The change export's columns, in order (the view writes them as the CSV header's keys).
+CHANGE_EXPORT_FIELDS = (
+    "outcome",
+    "row_number",
+    "learner__username",
+    "response_id",
+    "response__attempt_id",
+    "item_id",
+    "item__encounter__slug",
+    "before_score",
+    "before_max",
+    "after_score",
+    "after_max",
+    "reason_code",
+    "reason",
+    "raw",
+)
+
+
 def bulk_job_changes_for_export(*, job: BulkJob) -> Iterable[dict[str, Any]]:
     """Every change row with what a spreadsheet needs, streamed."""
     return (
         job.changes.order_by("row_number", "id")
-        .values(
-            "outcome",
-            "row_number",
-            "learner__username",
-            "response_id",
-            "response__attempt_id",
-            "item_id",
-            "item__encounter__slug",
-            "before_score",
-            "before_max",
-            "after_score",
-            "after_max",
-            "reason_code",
-            "reason",
-            "raw",
-        )
+        .values(*CHANGE_EXPORT_FIELDS)
         .iterator(chunk_size=2000)
     )

@@ -32,25 +32,6 @@ from quizzes.models import BulkJobKind
 _ENVELOPE_BYTES = 64 * 1024
 
 
-# The export's columns, in order, as the selector names them.
-_EXPORT_FIELDS = (
-    "outcome",
-    "row_number",
-    "learner__username",
-    "response_id",
-    "response__attempt_id",
-    "item_id",
-    "item__encounter__slug",
-    "before_score",
-    "before_max",
-    "after_score",
-    "after_max",
-    "reason_code",
-    "reason",
-    "raw",
-)
-
-
 class RescoreForm(forms.Form):
     kind = forms.ChoiceField(
         choices=[
@@ -236,9 +217,8 @@ def bulk_job_changes_csv_view(request: HttpRequest, job_id: int) -> StreamingHtt
         buffer = io.StringIO()
         writer = SafeCsvWriter(buffer)
         changes = selectors.bulk_job_changes_for_export(job=job)
-        for row in chain(
-            [header], ([change[name] for name in _EXPORT_FIELDS] for change in changes)
-        ):
+        fields = selectors.CHANGE_EXPORT_FIELDS
+        for row in chain([header], ([change[name] for name in fields] for change in changes)):
             writer.writerow(row)
             yield buffer.getvalue()
             buffer.seek(0)
