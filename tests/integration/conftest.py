@@ -9,6 +9,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -45,12 +46,12 @@ def start_worker(env: dict[str, str], queues: str = "default,bulk_scoring") -> s
     )
 
 
-@pytest.fixture
-def celery_broker(settings) -> Iterator[str]:
-    """Point the Celery app at the real Redis (tests default to in-process tasks)."""
+@contextmanager
+def celery_app_on(url: str) -> Iterator[str]:
+    """Point the Celery app at a real Redis (tests default to in-process tasks), and
+    back again on exit."""
     from coding_course.celery import app
 
-    url = redis_url()
     previous = {
         "broker_url": app.conf.broker_url,
         "result_backend": app.conf.result_backend,
@@ -63,6 +64,12 @@ def celery_broker(settings) -> Iterator[str]:
     finally:
         app.conf.update(**previous)
         _reset_connections(app)
+
+
+@pytest.fixture
+def celery_broker(settings) -> Iterator[str]:
+    with celery_app_on(redis_url()) as url:
+        yield url
 
 
 def _reset_connections(app) -> None:

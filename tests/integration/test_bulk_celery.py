@@ -59,22 +59,13 @@ def _redis_cli(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def broker_url() -> Iterator[str]:
     """The Celery app pointed at a Redis database of this module's own."""
-    from coding_course.celery import app
-    from tests.integration.conftest import _reset_connections
+    from tests.integration.conftest import celery_app_on
 
     parts = urlsplit(redis_url())
-    url = urlunsplit(parts._replace(path=f"/{REDIS_DB}"))
-    previous = {
-        "broker_url": app.conf.broker_url,
-        "result_backend": app.conf.result_backend,
-        "task_always_eager": app.conf.task_always_eager,
-    }
-    app.conf.update(broker_url=url, result_backend=url, task_always_eager=False)
-    _reset_connections(app)
     try:
-        yield url
+        with celery_app_on(urlunsplit(parts._replace(path=f"/{REDIS_DB}"))) as url:
+            yield url
     finally:
-        app.conf.update(**previous)
         _forget_dead_broker_connections()
 
 
