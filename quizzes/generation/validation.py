@@ -176,7 +176,7 @@ def _rule_problems(spec: EncounterSpec, catalog: Catalog) -> Iterator[KeyProblem
         for finding in result.findings:
             if finding.kind == CORRECT:
                 continue
-            line = finding.line if finding.line.startswith("key.") else f"key.{finding.line}"
+            line = str(finding.line) if finding.line.is_key_line else f"key.{finding.line}"
             marker = (finding.kind, line, finding.code)
             if marker in seen:
                 continue
@@ -185,6 +185,7 @@ def _rule_problems(spec: EncounterSpec, catalog: Catalog) -> Iterator[KeyProblem
                 kind=RULE_FINDING,
                 line=line,
                 code=finding.code,
-                message=f"The key graded against itself gives {finding.kind}: {finding.message}",
-                rule=finding.kind,
+                message=f"The key graded against itself gives {finding.kind.value}: "
+                f"{finding.message}",
+                rule=finding.kind.value,
             )

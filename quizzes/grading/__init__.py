@@ -7,10 +7,13 @@ result with its ``rules_version``.
 
 from quizzes.grading.cases import Case, CaseError, grade_case, parse_case, render_result
 from quizzes.grading.engine import Grader, grade, grader_for
+from quizzes.grading.kinds import KIND_FACTS, FindingKind, KindFacts, LineList, LineRef
 from quizzes.grading.policy import DEFAULT_POLICY, RULES_VERSION, ScoringPolicy
 from quizzes.grading.rules import (
+    RULES,
     NoteIndex,
     ReportedDiagnosis,
+    Rule,
     age_conflicts,
     excludes1_conflicts,
     manifestation_first,
@@ -30,6 +33,8 @@ from quizzes.grading.types import (
 
 __all__ = [
     "DEFAULT_POLICY",
+    "KIND_FACTS",
+    "RULES",
     "RULES_VERSION",
     "AnswerKey",
     "AnswerProcedure",
@@ -38,13 +43,18 @@ __all__ = [
     "CaseError",
     "Encounter",
     "Finding",
+    "FindingKind",
     "GradeResult",
     "Grader",
     "KeyDiagnosis",
     "KeyProcedure",
+    "KindFacts",
+    "LineList",
+    "LineRef",
     "NoteIndex",
     "Patient",
     "ReportedDiagnosis",
+    "Rule",
     "ScoringPolicy",
     "age_conflicts",
     "excludes1_conflicts",

@@ -5,7 +5,9 @@ The engine is pure: it reads the releases in force on the date of service throug
 work for each list: classify every reported text (shape, family, validity), set aside
 duplicates, pair the valid codes with key lines (exactly, then near misses in the same
 category), then grade what pairing leaves: details of matched procedure lines, the
-first-listed diagnosis, guideline rules. Points come from :mod:`quizzes.grading.policy`.
+first-listed diagnosis, the registered guideline rules (:data:`~quizzes.grading.rules.RULES`).
+The engine only detects: :func:`quizzes.grading.policy.price` gives the findings their
+points.
 
 Findings name the answer line they are about (``diagnoses[0]``, ``procedures[1]``); a
 ``missing`` finding is about a key line the answer lacks and names it ``key.diagnoses[1]``
@@ -20,7 +22,6 @@ bulk grading of many sheets against a few keys costs little more than the compar
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,22 +29,23 @@ from codesets.domain.catalog import Catalog, CodeInfo
 from codesets.domain.shapes import compact, icd10cm_canonical
 from codesets.domain.systems import System
 from quizzes.grading import messages
-from quizzes.grading.entries import INVALID_FORMAT, VALID, Entry, EntryClassifier
+from quizzes.grading.entries import Entry, EntryClassifier
+from quizzes.grading.kinds import (
+    FindingKind,
+    diagnosis_line,
+    key_diagnosis_line,
+    key_procedure_line,
+    procedure_line,
+)
 from quizzes.grading.matching import common_prefix, maximum_matching
-from quizzes.grading.policy import DEFAULT_POLICY, RULES_VERSION, ScoringPolicy
+from quizzes.grading.policy import DEFAULT_POLICY, RULES_VERSION, Detection, ScoringPolicy, price
 from quizzes.grading.rules import (
-    AGE_CONFLICT,
-    DUPLICATE,
-    EXCLUDES1_CONFLICT,
-    MANIFESTATION_FIRST,
-    SEX_CONFLICT,
+    RULES,
     NoteIndex,
     ReportedDiagnosis,
-    age_conflicts,
+    Rule,
+    RuleContext,
     duplicate_positions,
-    excludes1_conflicts,
-    manifestation_first,
-    sex_conflicts,
 )
 from quizzes.grading.types import (
     AnswerKey,
@@ -54,63 +56,7 @@ from quizzes.grading.types import (
     GradeResult,
 )
 
-CORRECT = "correct"
-PARTIAL_MATCH = "partial_match"
-EXTRA = "extra"
-MISSING = "missing"
-SEQUENCE_ERROR = "sequence_error"
-MODIFIER_ERROR = "modifier_error"
-UNITS_ERROR = "units_error"
-LINKAGE_ERROR = "linkage_error"
-
-# Findings of entered lines that earned nothing: in Practicode style they share the
-# over-coding penalty.
-_UNCREDITED_KINDS = frozenset(
-    {
-        EXTRA,
-        PARTIAL_MATCH,
-        DUPLICATE,
-        "invalid_format",
-        "wrong_family",
-        "unknown_code",
-        "not_billable",
-        "missing_seventh_character",
-    }
-)
-
-_RULE_KINDS = frozenset({EXCLUDES1_CONFLICT, MANIFESTATION_FIRST, AGE_CONFLICT, SEX_CONFLICT})
-
 _PLAN_LIMIT = 4096
-
-
-def diagnosis_line(index: int) -> str:
-    """Name of an answer diagnosis line, as findings print it."""
-    return f"diagnoses[{index}]"
-
-
-def procedure_line(index: int) -> str:
-    return f"procedures[{index}]"
-
-
-def key_diagnosis_line(index: int) -> str:
-    """Name of a key line: ``missing`` findings are about the key, not the answer."""
-    return f"key.diagnoses[{index}]"
-
-
-def key_procedure_line(index: int) -> str:
-    return f"key.procedures[{index}]"
-
-
-_DX_LINES = tuple(diagnosis_line(i) for i in range(64))
-_PROC_LINES = tuple(procedure_line(i) for i in range(64))
-
-
-def _dx_line(index: int) -> str:
-    return _DX_LINES[index] if index < 64 else diagnosis_line(index)
-
-
-def _proc_line(index: int) -> str:
-    return _PROC_LINES[index] if index < 64 else procedure_line(index)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,39 +101,18 @@ class _KeyPlan:
     max_score: float
 
 
-class _Points:
-    """The policy's numbers, resolved to points per finding."""
-
-    def __init__(self, policy: ScoringPolicy) -> None:
-        self.dx_line = policy.diagnosis_line
-        self.proc_line = policy.procedure_line
-        self.practicode = policy.practicode_style
-        self.partial = 0.0 if self.practicode else policy.partial_credit
-        self.dx_extra = -policy.extra * self.dx_line
-        self.proc_extra = -policy.extra * self.proc_line
-        self.dx_rule = -policy.rule * self.dx_line
-        self.proc_rule = -policy.rule * self.proc_line
-        self.sequence = -policy.sequence_error * self.dx_line
-        if self.practicode:
-            # One wrong detail forfeits the whole line.
-            self.detail_fractions = (1.0, 1.0, 1.0)
-            self.detail_cap = 1.0
-        else:
-            self.detail_fractions = (
-                policy.modifier_error,
-                policy.units_error,
-                policy.linkage_error,
-            )
-            self.detail_cap = policy.detail_cap
-
-
 class Grader:
     """Grades sheets against one catalog and policy, memoising what repeats."""
 
-    def __init__(self, catalog: Catalog, policy: ScoringPolicy = DEFAULT_POLICY) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        policy: ScoringPolicy = DEFAULT_POLICY,
+        rules: Sequence[Rule] = RULES,
+    ) -> None:
         self._catalog = catalog
         self._policy = policy
-        self._points = _Points(policy)
+        self._rules = tuple(rules)
         self._entries = EntryClassifier(catalog)
         self._notes = NoteIndex(catalog)
         self._plans: dict[AnswerKey, _KeyPlan] = {}
@@ -244,8 +169,8 @@ class Grader:
             dx_lines_by_code=_lines_by_code(diagnoses),
             dx_lines_by_category=_lines_by_category(diagnoses),
             proc_lines_by_code=_lines_by_code(procedures),
-            max_score=self._points.dx_line * sum(not d.optional for d in diagnoses)
-            + self._points.proc_line * sum(not p.optional for p in procedures),
+            max_score=self._policy.diagnosis_line * sum(not d.optional for d in diagnoses)
+            + self._policy.procedure_line * sum(not p.optional for p in procedures),
         )
 
     def _procedure_info(self, code: str) -> CodeInfo | None:
@@ -255,32 +180,29 @@ class Grader:
 
     def grade(self, key: AnswerKey, answer: AnswerSheet, encounter: Encounter) -> GradeResult:
         plan = self._plan(key)
-        sheet = _Sheet()
+        sheet: list[Detection] = []
         dx_entries, dx_key_line = self._grade_diagnoses(plan, answer.diagnoses, encounter, sheet)
         self._grade_procedures(plan, answer.procedures, dx_entries, dx_key_line, sheet)
-        if self._points.practicode:
-            sheet.share_overcoding(plan.max_score)
-        score = min(plan.max_score, max(0.0, plan.max_score + sheet.total))
+        priced = price(sheet, max_score=plan.max_score, policy=self._policy)
         return GradeResult(
-            score=round(score, 4),
+            score=priced.score,
             max_score=plan.max_score,
-            findings=tuple(sheet.findings),
+            findings=priced.findings,
             releases=dict(self._releases),
             rules_version=RULES_VERSION,
         )
 
     def _grade_diagnoses(
-        self, plan: _KeyPlan, texts: Sequence[str], encounter: Encounter, sheet: _Sheet
+        self, plan: _KeyPlan, texts: Sequence[str], encounter: Encounter, sheet: list[Detection]
     ) -> tuple[list[Entry], list[int]]:
         """Findings for the diagnosis list; returns the entries and, per answer line,
         the key line it matched exactly or nearly (-1: none), for linkage."""
-        points = self._points
         entries = [self._entries.diagnosis(text) for text in texts]
         count = len(entries)
         earlier = duplicate_positions(
-            [entry.code if entry.kind != INVALID_FORMAT else None for entry in entries]
+            [entry.code if entry.kind != FindingKind.INVALID_FORMAT else None for entry in entries]
         )
-        candidates = [i for i in range(count) if entries[i].kind == VALID and earlier[i] < 0]
+        candidates = [i for i in range(count) if entries[i].valid and earlier[i] < 0]
         if len(candidates) > 1:
             candidates.sort(key=lambda i: entries[i].code or "")
         key_lines = len(plan.diagnoses)
@@ -314,52 +236,48 @@ class Grader:
         reported: list[ReportedDiagnosis] = []
         first_misplaced = bool(key_lines) and not plan.diagnoses[0].optional and reported_at[0] > 0
         for i, entry in enumerate(entries):
-            line_name = _dx_line(i)
+            line_name = diagnosis_line(i)
             info = entry.info
             if earlier[i] >= 0:
                 finding = Finding(
-                    kind=DUPLICATE,
+                    kind=FindingKind.DUPLICATE,
                     line=line_name,
                     code=entry.code,
                     message=messages.duplicate(
-                        entry.code or "", info, _dx_line(earlier[i]), System.ICD10CM
+                        entry.code or "", info, str(diagnosis_line(earlier[i])), System.ICD10CM
                     ),
-                    points=0.0 if points.practicode else points.dx_rule,
                 )
-                entered = points.dx_line
-            elif entry.kind != VALID or info is None:
+                entered = True
+            elif not entry.valid or info is None:
                 finding = Finding(
-                    kind=entry.kind,
+                    kind=entry.finding_kind,
                     line=line_name,
                     code=entry.code,
                     message=entry.message,
-                    points=0.0 if points.practicode else points.dx_extra,
                 )
-                entered = points.dx_line
+                entered = True
             else:
                 reported.append(ReportedDiagnosis(line_name, info))
                 finding, entered = self._diagnosis_verdict(plan, i, info, exact[i], near[i])
-            sheet.add(finding, entered=entered)
+            sheet.append(Detection(finding, entered=entered))
             if i == 0 and first_misplaced:
-                sheet.add(self._sequence_finding(plan, entries, reported_at[0]))
+                sheet.append(Detection(self._sequence_finding(plan, entries, reported_at[0])))
         for line, key_line in enumerate(plan.diagnoses):
             if key_line.optional or reported_at[line] >= 0:
                 continue
             near_miss = near_at[line]
-            sheet.add(
-                Finding(
-                    kind=MISSING,
-                    line=key_diagnosis_line(line),
-                    code=key_line.accepted[0],
-                    message=messages.missing_diagnosis(
-                        key_line.infos[0],
-                        key_line.accepted[0],
-                        key_line.accepted[1:],
-                        entries[near_miss].code if near_miss >= 0 else None,
-                    ),
-                    points=-points.dx_line,
-                )
+            missing = Finding(
+                kind=FindingKind.MISSING,
+                line=key_diagnosis_line(line),
+                code=key_line.accepted[0],
+                message=messages.missing_diagnosis(
+                    key_line.infos[0],
+                    key_line.accepted[0],
+                    key_line.accepted[1:],
+                    entries[near_miss].code if near_miss >= 0 else None,
+                ),
             )
+            sheet.append(Detection(missing))
 
         if reported:
             self._grade_rules(reported, entries, encounter, sheet)
@@ -377,41 +295,38 @@ class Grader:
         reported: list[ReportedDiagnosis],
         entries: list[Entry],
         encounter: Encounter,
-        sheet: _Sheet,
+        sheet: list[Detection],
     ) -> None:
-        rule = self._points.dx_rule
-        for finding in excludes1_conflicts(reported, self._notes, points=rule):
-            sheet.add(finding)
-        if entries[0].kind == VALID:
-            for finding in manifestation_first(reported, self._notes, points=rule):
-                sheet.add(finding)
-        patient = encounter.patient
-        if patient is not None:
-            for finding in age_conflicts(reported, patient, points=rule):
-                sheet.add(finding)
-            for finding in sex_conflicts(reported, patient, encounter.date_of_service, points=rule):
-                sheet.add(finding)
+        context = RuleContext(
+            diagnoses=reported,
+            first_listed=entries[0].valid,
+            notes=self._notes,
+            patient=encounter.patient,
+            date_of_service=encounter.date_of_service,
+        )
+        for rule in self._rules:
+            sheet.extend(Detection(finding) for finding in rule.check(context))
 
     def _diagnosis_verdict(
         self, plan: _KeyPlan, index: int, info: CodeInfo, exact: int, near: int
-    ) -> tuple[Finding, float]:
-        """The match finding for a valid reported diagnosis and the weight it enters."""
-        points = self._points
-        line_name = _dx_line(index)
+    ) -> tuple[Finding, bool]:
+        """The match finding for a valid reported diagnosis and whether it counts as an
+        entered line (a line matched to an optional key line does not)."""
+        line_name = diagnosis_line(index)
         if exact >= 0:
             finding = Finding(
-                kind=CORRECT,
+                kind=FindingKind.CORRECT,
                 line=line_name,
                 code=info.code,
                 message=self._correct_message(info, index == 0 and exact == 0),
             )
-            return finding, 0.0 if plan.diagnoses[exact].optional else points.dx_line
+            return finding, not plan.diagnoses[exact].optional
         if near >= 0:
             key_line = plan.diagnoses[near]
             closest = key_line.closest(info.code)
             key_info = key_line.infos[closest]
             finding = Finding(
-                kind=PARTIAL_MATCH,
+                kind=FindingKind.PARTIAL_MATCH,
                 line=line_name,
                 code=info.code,
                 expected=(key_line.accepted[closest],),
@@ -420,25 +335,22 @@ class Grader:
                     if key_info is not None
                     else messages.extra_diagnosis(info)
                 ),
-                points=points.partial * points.dx_line,
             )
-            return finding, points.dx_line
+            return finding, True
         finding = Finding(
-            kind=EXTRA,
+            kind=FindingKind.EXTRA,
             line=line_name,
             code=info.code,
             message=self._extra_message(info),
-            points=0.0 if points.practicode else points.dx_extra,
         )
-        return finding, points.dx_line
+        return finding, True
 
     def _sequence_finding(self, plan: _KeyPlan, entries: list[Entry], at: int) -> Finding:
         key_line = plan.diagnoses[0]
         first = entries[0]
-        points = self._points
         return Finding(
-            kind=SEQUENCE_ERROR,
-            line=_dx_line(0),
+            kind=FindingKind.SEQUENCE_ERROR,
+            line=diagnosis_line(0),
             code=first.code,
             expected=(key_line.accepted[0],),
             message=messages.sequence_error(
@@ -446,10 +358,8 @@ class Grader:
                 first.code or "",
                 key_line.infos[0],
                 key_line.accepted[0],
-                _dx_line(at),
+                str(diagnosis_line(at)),
             ),
-            # Practicode style credits the first-listed key line only in first place.
-            points=-points.dx_line if points.practicode else points.sequence,
         )
 
     def _correct_message(self, info: CodeInfo, first_listed: bool) -> str:
@@ -475,9 +385,8 @@ class Grader:
         lines: Sequence[AnswerProcedure],
         dx_entries: list[Entry],
         dx_key_line: list[int],
-        sheet: _Sheet,
+        sheet: list[Detection],
     ) -> None:
-        points = self._points
         entries = [self._entries.procedure(line.code) for line in lines]
         modifiers: list[tuple[str, ...]] = []
         malformed: list[tuple[str, ...]] = []
@@ -496,12 +405,12 @@ class Grader:
         earlier = duplicate_positions(
             [
                 (entry.code, frozenset(modifiers[j]), malformed[j])
-                if entry.kind != INVALID_FORMAT
+                if entry.kind != FindingKind.INVALID_FORMAT
                 else None
                 for j, entry in enumerate(entries)
             ]
         )
-        candidates = [j for j in range(count) if entries[j].kind == VALID and earlier[j] < 0]
+        candidates = [j for j in range(count) if entries[j].valid and earlier[j] < 0]
         if len(candidates) > 1:
             candidates.sort(key=lambda j: (entries[j].code or "", modifiers[j]))
         key_lines = len(plan.procedures)
@@ -522,34 +431,28 @@ class Grader:
                 reported_at[k] = candidates[position]
 
         for j, entry in enumerate(entries):
-            line_name = _proc_line(j)
+            line_name = procedure_line(j)
             if earlier[j] >= 0:
-                sheet.add(
-                    Finding(
-                        kind=DUPLICATE,
-                        line=line_name,
-                        code=entry.code,
-                        message=messages.duplicate(
-                            entry.code or "",
-                            entry.info,
-                            _proc_line(earlier[j]),
-                            entry.system or System.CPT,
-                        ),
-                        points=0.0 if points.practicode else points.proc_rule,
+                duplicate = Finding(
+                    kind=FindingKind.DUPLICATE,
+                    line=line_name,
+                    code=entry.code,
+                    message=messages.duplicate(
+                        entry.code or "",
+                        entry.info,
+                        str(procedure_line(earlier[j])),
+                        entry.system or System.CPT,
                     ),
-                    entered=points.proc_line,
                 )
-            elif entry.kind != VALID:
-                sheet.add(
-                    Finding(
-                        kind=entry.kind,
-                        line=line_name,
-                        code=entry.code,
-                        message=entry.message,
-                        points=0.0 if points.practicode else points.proc_extra,
-                    ),
-                    entered=points.proc_line,
+                sheet.append(Detection(duplicate, entered=True))
+            elif not entry.valid:
+                invalid = Finding(
+                    kind=entry.finding_kind,
+                    line=line_name,
+                    code=entry.code,
+                    message=entry.message,
                 )
+                sheet.append(Detection(invalid, entered=True))
             elif matched[j] >= 0:
                 self._grade_procedure_details(
                     plan,
@@ -566,45 +469,39 @@ class Grader:
             else:
                 info = entry.info
                 assert info is not None  # a valid entry always has its catalog entry
-                sheet.add(
-                    Finding(
-                        kind=EXTRA,
-                        line=line_name,
-                        code=entry.code,
-                        message=self._extra_message(info),
-                        points=0.0 if points.practicode else points.proc_extra,
-                    ),
-                    entered=points.proc_line,
+                extra = Finding(
+                    kind=FindingKind.EXTRA,
+                    line=line_name,
+                    code=entry.code,
+                    message=self._extra_message(info),
                 )
+                sheet.append(Detection(extra, entered=True))
             # A malformed modifier always comes with a finding that costs (the line's
             # modifiers cannot equal the key's), so it is reported without points.
             for text in malformed[j]:
-                sheet.add(
-                    Finding(
-                        kind=INVALID_FORMAT,
-                        line=line_name,
-                        code=compact(text) or None,
-                        message=messages.invalid_modifier(text, entry.code or "this line"),
-                    )
+                bad_modifier = Finding(
+                    kind=FindingKind.INVALID_FORMAT,
+                    line=line_name,
+                    code=compact(text) or None,
+                    message=messages.invalid_modifier(text, entry.code or "this line"),
                 )
+                sheet.append(Detection(bad_modifier, costs=False))
 
         for k, key_line in enumerate(plan.procedures):
             if key_line.optional or reported_at[k] >= 0:
                 continue
-            sheet.add(
-                Finding(
-                    kind=MISSING,
-                    line=key_procedure_line(k),
-                    code=key_line.accepted[0],
-                    message=messages.missing_procedure(
-                        key_line.infos[0],
-                        key_line.accepted[0],
-                        key_line.modifiers,
-                        key_line.units,
-                    ),
-                    points=-points.proc_line,
-                )
+            missing = Finding(
+                kind=FindingKind.MISSING,
+                line=key_procedure_line(k),
+                code=key_line.accepted[0],
+                message=messages.missing_procedure(
+                    key_line.infos[0],
+                    key_line.accepted[0],
+                    key_line.modifiers,
+                    key_line.units,
+                ),
             )
+            sheet.append(Detection(missing))
 
     def _grade_procedure_details(
         self,
@@ -617,77 +514,63 @@ class Grader:
         line: AnswerProcedure,
         dx_entries: list[Entry],
         dx_key_line: list[int],
-        sheet: _Sheet,
+        sheet: list[Detection],
     ) -> None:
-        points = self._points
+        """The findings of a reported line matched to a key line: ``correct`` when code,
+        modifiers and units agree, then one finding per wrong detail. The first finding
+        of the line stands for the entered line."""
         info = entry.info
         code = entry.code or ""
-        line_name = _proc_line(index)
-        weight = points.proc_line
-        entered = 0.0 if key_line.optional else weight
+        line_name = procedure_line(index)
+        entered = not key_line.optional
         modifiers_ok = not malformed and frozenset(modifiers) == key_line.modifier_set
         units_ok = line.units == key_line.units
         linkage = self._linkage_problem(plan, key_line, code, info, line, dx_entries, dx_key_line)
+        found: list[Finding] = []
         if modifiers_ok and units_ok:
-            sheet.add(
+            found.append(
                 Finding(
-                    kind=CORRECT,
+                    kind=FindingKind.CORRECT,
                     line=line_name,
                     code=code,
                     message=messages.correct_procedure(code, info, modifiers, line.units),
-                ),
-                entered=entered,
+                )
             )
-            if linkage is None:
-                return
-            entered = 0.0
-        budget = points.detail_cap * weight
-        modifier_fraction, units_fraction, linkage_fraction = points.detail_fractions
         if not modifiers_ok:
-            cost = min(budget, modifier_fraction * weight)
-            budget -= cost
-            sheet.add(
+            found.append(
                 Finding(
-                    kind=MODIFIER_ERROR,
+                    kind=FindingKind.MODIFIER_ERROR,
                     line=line_name,
                     code=code,
                     expected=key_line.modifiers,
                     message=messages.modifier_error(
                         info, code, key_line.modifiers, modifiers + malformed
                     ),
-                    points=-cost,
-                ),
-                entered=entered,
+                )
             )
-            entered = 0.0
         if not units_ok:
-            cost = min(budget, units_fraction * weight)
-            budget -= cost
-            sheet.add(
+            found.append(
                 Finding(
-                    kind=UNITS_ERROR,
+                    kind=FindingKind.UNITS_ERROR,
                     line=line_name,
                     code=code,
                     expected=(str(key_line.units),),
                     message=messages.units_error(info, code, key_line.units, line.units),
-                    points=-cost,
-                ),
-                entered=entered,
+                )
             )
-            entered = 0.0
         if linkage is not None:
             expected_codes, linkage_message = linkage
-            sheet.add(
+            found.append(
                 Finding(
-                    kind=LINKAGE_ERROR,
+                    kind=FindingKind.LINKAGE_ERROR,
                     line=line_name,
                     code=code,
                     expected=expected_codes,
                     message=linkage_message,
-                    points=-min(budget, linkage_fraction * weight),
-                ),
-                entered=entered,
+                )
             )
+        sheet.append(Detection(found[0], entered=entered))
+        sheet.extend(Detection(finding) for finding in found[1:])
 
     def _linkage_problem(
         self,
@@ -742,47 +625,6 @@ class Grader:
             listed,
         )
         return expected, message
-
-
-class _Sheet:
-    """Findings of one grade and their running total (points relative to full marks)."""
-
-    __slots__ = ("entered", "findings", "rule_total", "shares", "total")
-
-    def __init__(self) -> None:
-        self.findings: list[Finding] = []
-        self.total = 0.0
-        # Points of guideline rule findings: not part of Practicode's credited codes.
-        self.rule_total = 0.0
-        # Weight of the lines the answer entered (Practicode's "codes entered").
-        self.entered = 0.0
-        # Positions of uncredited entered lines and their weight (over-coding shares).
-        self.shares: list[tuple[int, float]] = []
-
-    def add(self, finding: Finding, entered: float = 0.0) -> None:
-        if entered and finding.kind in _UNCREDITED_KINDS:
-            self.shares.append((len(self.findings), entered))
-        self.findings.append(finding)
-        self.total += finding.points
-        if finding.kind in _RULE_KINDS:
-            self.rule_total += finding.points
-        self.entered += entered
-
-    def share_overcoding(self, key_weight: float) -> None:
-        """Practicode style: when the answer enters more than the key holds, the score
-        is credited x key / entered; the difference is shared among uncredited lines."""
-        if self.entered <= key_weight or not self.shares:
-            return
-        credited = key_weight + self.total - self.rule_total
-        penalty = credited * (self.entered - key_weight) / self.entered
-        if penalty <= 0:
-            return
-        weight = sum(share for _, share in self.shares)
-        for position, share in self.shares:
-            finding = self.findings[position]
-            cost = penalty * share / weight
-            self.findings[position] = dataclasses.replace(finding, points=finding.points - cost)
-            self.total -= cost
 
 
 def _lines_by_code(lines: Sequence[_KeyDiagnosis | _KeyProcedure]) -> dict[str, tuple[int, ...]]:

@@ -21,13 +21,15 @@ from codesets.domain.catalog import Catalog, CodeInfo, first_billable_descendant
 from codesets.domain.shapes import compact, has_shape, icd10cm_canonical
 from codesets.domain.systems import System
 from quizzes.grading import messages
+from quizzes.grading.kinds import FindingKind
 
+# An entry's kind is "valid" or the finding kind that reports it.
 VALID = "valid"
-INVALID_FORMAT = "invalid_format"
-WRONG_FAMILY = "wrong_family"
-UNKNOWN_CODE = "unknown_code"
-NOT_BILLABLE = "not_billable"
-MISSING_SEVENTH = "missing_seventh_character"
+INVALID_FORMAT = FindingKind.INVALID_FORMAT
+WRONG_FAMILY = FindingKind.WRONG_FAMILY
+UNKNOWN_CODE = FindingKind.UNKNOWN_CODE
+NOT_BILLABLE = FindingKind.NOT_BILLABLE
+MISSING_SEVENTH = FindingKind.MISSING_SEVENTH_CHARACTER
 
 # Memo tables are bounded so that free-text answers cannot grow them without limit.
 _MEMO_LIMIT = 200_000
@@ -48,6 +50,11 @@ class Entry:
     @property
     def valid(self) -> bool:
         return self.kind == VALID
+
+    @property
+    def finding_kind(self) -> FindingKind:
+        """The kind of the finding that reports an entry that is not valid."""
+        return FindingKind(self.kind)
 
 
 class EntryClassifier:

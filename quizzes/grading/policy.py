@@ -1,7 +1,11 @@
-"""Scoring weights: the one place that says what each finding is worth.
+"""Scoring weights and pricing: the one place that says what each finding is worth.
 
-Every score stores :data:`RULES_VERSION`; changing a weight default, a rule or the
-matching logic bumps it so that old scores are regraded instead of silently changing.
+Detection and pricing are apart: the engine, the rules and the exercise graders report
+findings with no points, each with the line it is about; :func:`price` gives every
+finding its points from the policy and computes the score. Every score stores
+:data:`RULES_VERSION`; changing a weight default, a rule, the matching logic or the
+grading of any exercise type bumps it so that old scores are regraded instead of
+silently changing.
 
 How a score is computed (default policy)
 ----------------------------------------
@@ -65,15 +69,35 @@ key and the number of codes entered, with no partial credit. Precisely:
   nothing (``extra``, ``partial_match``, the invalid kinds, ``duplicate``);
 * guideline rule findings still deduct ``rule`` x the line weight, as in the default
   policy (Practicode has no such edits; a course that teaches them should grade them).
+
+Other exercise types
+--------------------
+Every exercise type is priced here too, each of its lines weighing its own setting:
+a choice (best code, code family, specificity) is worth ``choice`` and an ``incorrect``
+choice costs all of it; a sequencing exercise is worth ``sequence_position`` per
+position, and a position holding the wrong diagnosis costs its weight; a linkage
+exercise is worth ``link`` per procedure line, and a wrongly linked line costs its
+weight; an audit is worth ``audit_error`` per planted error, an error left unfixed
+(``missing``) costs its weight and a needless change to a correct claim line (``extra``)
+costs ``needless_fix`` x that weight.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-RULES_VERSION = "2026.1"
+from quizzes.grading.kinds import RULE_KINDS, VALIDITY_KINDS, FindingKind, LineList, LineRef
+from quizzes.grading.types import Finding
+
+# 2026.2: every exercise type graded by the pure engine and priced by the policy.
+RULES_VERSION = "2026.2"
+
+# Settings that are weights of a line rather than fractions of one.
+_LINE_WEIGHTS = frozenset(
+    {"diagnosis_line", "procedure_line", "choice", "sequence_position", "link", "audit_error"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +121,13 @@ class ScoringPolicy:
     rule: float = 0.25
     # Fraction of a diagnosis line deducted for a wrong first-listed diagnosis.
     sequence_error: float = 0.25
+    # Weights of the lines of the other exercise types.
+    choice: float = 1.0
+    sequence_position: float = 1.0
+    link: float = 1.0
+    audit_error: float = 1.0
+    # Fraction of an audit line deducted for changing a line that was correct.
+    needless_fix: float = 0.5
     practicode_style: bool = False
 
     def __post_init__(self) -> None:
@@ -110,7 +141,7 @@ class ScoringPolicy:
                 raise ValueError(f"{spec.name} must be a number, not {value!r}")
             if value < 0:
                 raise ValueError(f"{spec.name} must not be negative, got {value}")
-            if spec.name not in ("diagnosis_line", "procedure_line") and value > 1:
+            if spec.name not in _LINE_WEIGHTS and value > 1:
                 raise ValueError(f"{spec.name} is a fraction of a line: use 0 to 1, got {value}")
 
     def with_overrides(self, overrides: Mapping[str, object]) -> ScoringPolicy:
@@ -126,3 +157,153 @@ class ScoringPolicy:
 
 
 DEFAULT_POLICY = ScoringPolicy()
+
+
+def line_weight(policy: ScoringPolicy, line_list: LineList) -> float:
+    """What one line of ``line_list`` is worth under ``policy``."""
+    if line_list in (LineList.DIAGNOSES, LineList.KEY_DIAGNOSES):
+        return policy.diagnosis_line
+    if line_list in (LineList.PROCEDURES, LineList.KEY_PROCEDURES):
+        return policy.procedure_line
+    if line_list is LineList.ANSWER:
+        return policy.choice
+    if line_list is LineList.ORDER:
+        return policy.sequence_position
+    if line_list is LineList.LINKS:
+        return policy.link
+    return policy.audit_error
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """A finding as detected, before pricing.
+
+    ``entered``: the finding stands for a line the answer entered (Practicode's "codes
+    entered"). ``costs``: False for a finding that always comes with another finding on
+    the same line that already costs (a malformed modifier), so it is shown but free.
+    """
+
+    finding: Finding
+    entered: bool = False
+    costs: bool = True
+
+
+# Findings of entered lines that earned nothing: in Practicode style they share the
+# over-coding penalty.
+_UNCREDITED_KINDS = frozenset(
+    {FindingKind.EXTRA, FindingKind.PARTIAL_MATCH, FindingKind.DUPLICATE, *VALIDITY_KINDS}
+)
+_DETAIL_KINDS = (FindingKind.MODIFIER_ERROR, FindingKind.UNITS_ERROR, FindingKind.LINKAGE_ERROR)
+_CLAIM_LISTS = (LineList.CLAIM_DIAGNOSES, LineList.CLAIM_PROCEDURES)
+_EXERCISE_LISTS = (LineList.ANSWER, LineList.ORDER, LineList.LINKS)
+
+
+@dataclass(frozen=True, slots=True)
+class Priced:
+    findings: tuple[Finding, ...]
+    score: float
+
+
+def price(
+    detections: Sequence[Detection], *, max_score: float, policy: ScoringPolicy = DEFAULT_POLICY
+) -> Priced:
+    """Give every detected finding its points and compute the score (see the module
+    docstring): ``score = clamp(max_score + sum(points), 0, max_score)``."""
+    practicode = policy.practicode_style
+    details = _detail_fractions(policy)
+    budgets: dict[LineRef, float] = {}
+    findings: list[Finding] = []
+    total = rule_total = entered = 0.0
+    shares: list[tuple[int, float]] = []
+    for detection in detections:
+        finding = detection.finding
+        weight = line_weight(policy, finding.line.list)
+        points = _points(finding, weight, policy, details, budgets) if detection.costs else 0.0
+        if points:
+            finding = dataclasses.replace(finding, points=points)
+        if detection.entered:
+            entered += weight
+            if finding.kind in _UNCREDITED_KINDS:
+                shares.append((len(findings), weight))
+        findings.append(finding)
+        total += points
+        if finding.kind in RULE_KINDS:
+            rule_total += points
+    if practicode and entered > max_score and shares:
+        total += _share_overcoding(findings, shares, max_score, entered, total - rule_total)
+    score = min(max_score, max(0.0, max_score + total))
+    return Priced(tuple(findings), round(score, 4))
+
+
+def _detail_fractions(policy: ScoringPolicy) -> tuple[dict[FindingKind, float], float]:
+    if policy.practicode_style:
+        # One wrong detail forfeits the whole line.
+        return dict.fromkeys(_DETAIL_KINDS, 1.0), 1.0
+    fractions = {
+        FindingKind.MODIFIER_ERROR: policy.modifier_error,
+        FindingKind.UNITS_ERROR: policy.units_error,
+        FindingKind.LINKAGE_ERROR: policy.linkage_error,
+    }
+    return fractions, policy.detail_cap
+
+
+def _points(
+    finding: Finding,
+    weight: float,
+    policy: ScoringPolicy,
+    details: tuple[dict[FindingKind, float], float],
+    budgets: dict[LineRef, float],
+) -> float:
+    """The points of one finding on a line of ``weight``; Practicode-style variants as
+    the module docstring describes."""
+    kind = finding.kind
+    practicode = policy.practicode_style
+    line_list = finding.line.list
+    if finding.advisory or kind is FindingKind.CORRECT:
+        return 0.0
+    if line_list in _EXERCISE_LISTS:
+        # A wrong choice, position or link costs its whole line.
+        return -weight
+    if line_list in _CLAIM_LISTS:
+        return -weight if kind is FindingKind.MISSING else -policy.needless_fix * weight
+    if kind is FindingKind.MISSING:
+        return -weight
+    if kind is FindingKind.PARTIAL_MATCH:
+        return 0.0 if practicode else policy.partial_credit * weight
+    if kind is FindingKind.EXTRA or kind in VALIDITY_KINDS:
+        return 0.0 if practicode else -policy.extra * weight
+    if kind is FindingKind.DUPLICATE:
+        return 0.0 if practicode else -policy.rule * weight
+    if kind is FindingKind.SEQUENCE_ERROR:
+        # Practicode style credits the first-listed key line only in first place.
+        return -weight if practicode else -policy.sequence_error * weight
+    if kind in details[0]:
+        # Detail errors of one matched procedure line share a budget, so a matched code
+        # always keeps part of its line.
+        budget = budgets.get(finding.line, details[1] * weight)
+        cost = min(budget, details[0][kind] * weight)
+        budgets[finding.line] = budget - cost
+        return -cost
+    return -policy.rule * weight
+
+
+def _share_overcoding(
+    findings: list[Finding],
+    shares: list[tuple[int, float]],
+    key_weight: float,
+    entered: float,
+    credited_points: float,
+) -> float:
+    """Practicode style: when the answer enters more than the key holds, the score is
+    credited x key / entered; the difference is shared among uncredited lines. Returns
+    the points added (negative)."""
+    credited = key_weight + credited_points
+    penalty = credited * (entered - key_weight) / entered
+    if penalty <= 0:
+        return 0.0
+    weight = sum(share for _, share in shares)
+    for position, share in shares:
+        finding = findings[position]
+        cost = penalty * share / weight
+        findings[position] = dataclasses.replace(finding, points=finding.points - cost)
+    return -penalty

@@ -3,26 +3,25 @@
 Each rule is a small pure function that yields findings; its docstring names the
 guideline or tabular note it enforces. Rule findings come in addition to the match
 findings for the same codes (a key code can be correct and still conflict with another
-reported code). The points each finding costs are decided by the caller's policy and
-passed in, so the rules stay free of scoring.
+reported code). Rules detect and never price: every finding leaves here with no points,
+and :func:`quizzes.grading.policy.price` decides what it costs.
+
+:data:`RULES` is the registry the engine runs, in order, each entry naming its finding
+kind and the source it enforces (in the manner of Django's password validators: a list
+of small, named checks that a grader can be given a different list of).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from codesets.domain.catalog import AGE_RANGES, Catalog, CodeInfo, CodeRef
 from codesets.domain.systems import System
 from quizzes.grading import messages
+from quizzes.grading.kinds import FindingKind, LineRef
 from quizzes.grading.types import Finding, Patient
-
-EXCLUDES1_CONFLICT = "excludes1_conflict"
-MANIFESTATION_FIRST = "manifestation_first"
-AGE_CONFLICT = "age_conflict"
-SEX_CONFLICT = "sex_conflict"
-DUPLICATE = "duplicate"
 
 # CMS stopped applying the Medicare Code Editor sex-conflict edit to claims with dates
 # of service from this day (FY2025): the finding is still shown, as advice.
@@ -33,7 +32,7 @@ SEX_EDIT_RETIRED = dt.date(2024, 10, 1)
 class ReportedDiagnosis:
     """A valid reported diagnosis and the answer line it came from."""
 
-    line: str
+    line: LineRef
     info: CodeInfo
 
 
@@ -94,7 +93,7 @@ class NoteIndex:
 
 
 def excludes1_conflicts(
-    diagnoses: Sequence[ReportedDiagnosis], notes: NoteIndex, *, points: float = 0.0
+    diagnoses: Sequence[ReportedDiagnosis], notes: NoteIndex
 ) -> Iterator[Finding]:
     """Two codes joined by an Excludes1 note are never reported together.
 
@@ -112,17 +111,16 @@ def excludes1_conflicts(
                 continue
             owner, note = verdict
             yield Finding(
-                kind=EXCLUDES1_CONFLICT,
+                kind=FindingKind.EXCLUDES1_CONFLICT,
                 line=later.line,
                 code=later.info.code,
                 expected=None,
                 message=messages.excludes1(earlier.info, later.info, owner, note),
-                points=points,
             )
 
 
 def manifestation_first(
-    diagnoses: Sequence[ReportedDiagnosis], notes: NoteIndex, *, points: float = 0.0
+    diagnoses: Sequence[ReportedDiagnosis], notes: NoteIndex
 ) -> Iterator[Finding]:
     """A manifestation code is never the first-listed diagnosis.
 
@@ -137,16 +135,15 @@ def manifestation_first(
         return
     first = diagnoses[0]
     yield Finding(
-        kind=MANIFESTATION_FIRST,
+        kind=FindingKind.MANIFESTATION_FIRST,
         line=first.line,
         code=first.info.code,
         message=messages.manifestation_first(first.info, notes.code_first(first.info)),
-        points=points,
     )
 
 
 def age_conflicts(
-    diagnoses: Sequence[ReportedDiagnosis], patient: Patient | None, *, points: float = 0.0
+    diagnoses: Sequence[ReportedDiagnosis], patient: Patient | None
 ) -> Iterator[Finding]:
     """A newborn, pediatric, maternity or adult code must fit the patient's age.
 
@@ -165,11 +162,10 @@ def age_conflicts(
         if low <= age <= high:
             continue
         yield Finding(
-            kind=AGE_CONFLICT,
+            kind=FindingKind.AGE_CONFLICT,
             line=reported.line,
             code=reported.info.code,
             message=messages.age_conflict(reported.info, age),
-            points=points,
         )
 
 
@@ -177,13 +173,11 @@ def sex_conflicts(
     diagnoses: Sequence[ReportedDiagnosis],
     patient: Patient | None,
     date_of_service: dt.date,
-    *,
-    points: float = 0.0,
 ) -> Iterator[Finding]:
     """A code for one sex only must fit the patient's recorded sex.
 
     From 2024-10-01 CMS no longer applies this edit to Medicare claims, so findings on
-    later dates of service are advisory and cost nothing; earlier ones cost ``points``.
+    later dates of service are advisory and cost nothing.
     No patient or no recorded sex, no edit.
     Ref: CMS Medicare Code Editor, edit 5 (sex conflict), no longer applied from
     FY2025 (2024-10-01).
@@ -196,12 +190,11 @@ def sex_conflicts(
         if required is None or required == patient.sex:
             continue
         yield Finding(
-            kind=SEX_CONFLICT,
+            kind=FindingKind.SEX_CONFLICT,
             line=reported.line,
             code=reported.info.code,
             message=messages.sex_conflict(reported.info, patient.sex, advisory),
             advisory=advisory,
-            points=0.0 if advisory else points,
         )
 
 
@@ -223,3 +216,63 @@ def duplicate_positions(keys: Sequence[object | None]) -> list[int]:
         if seen != position:
             earlier[position] = seen
     return earlier
+
+
+@dataclass(frozen=True, slots=True)
+class RuleContext:
+    """What the guideline rules read: the valid reported diagnoses in reporting order
+    (``first_listed`` says whether the first one is the answer's first line), the notes,
+    and the patient on the date of service."""
+
+    diagnoses: Sequence[ReportedDiagnosis]
+    first_listed: bool
+    notes: NoteIndex
+    patient: Patient | None
+    date_of_service: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One registered guideline rule: its name, the finding kind it reports, the source
+    it enforces, and the check."""
+
+    name: str
+    kind: FindingKind
+    source: str
+    check: Callable[[RuleContext], Iterator[Finding]]
+
+
+def _excludes1(context: RuleContext) -> Iterator[Finding]:
+    return excludes1_conflicts(context.diagnoses, context.notes)
+
+
+def _manifestation(context: RuleContext) -> Iterator[Finding]:
+    if not context.first_listed:
+        return iter(())
+    return manifestation_first(context.diagnoses, context.notes)
+
+
+def _age(context: RuleContext) -> Iterator[Finding]:
+    return age_conflicts(context.diagnoses, context.patient)
+
+
+def _sex(context: RuleContext) -> Iterator[Finding]:
+    return sex_conflicts(context.diagnoses, context.patient, context.date_of_service)
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "excludes1",
+        FindingKind.EXCLUDES1_CONFLICT,
+        "ICD-10-CM Official Guidelines, Section I.A.12.a (Excludes1)",
+        _excludes1,
+    ),
+    Rule(
+        "manifestation-first",
+        FindingKind.MANIFESTATION_FIRST,
+        "ICD-10-CM Official Guidelines, Section I.A.13; CMS Medicare Code Editor edit 6",
+        _manifestation,
+    ),
+    Rule("age", FindingKind.AGE_CONFLICT, "CMS Medicare Code Editor edit 4", _age),
+    Rule("sex", FindingKind.SEX_CONFLICT, "CMS Medicare Code Editor edit 5", _sex),
+)

@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
+from quizzes.grading.kinds import FindingKind, LineRef
+
 Sex = Literal["F", "M"]
 
 
@@ -76,10 +78,14 @@ class Encounter:
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """One thing the grader noticed. ``kind`` is stable (see the contract table)."""
+    """One thing the grader noticed. ``kind`` is stable (see the contract table).
 
-    kind: str
-    line: str
+    Rules and matching detect findings with no points; the policy prices them
+    (:func:`quizzes.grading.policy.price`).
+    """
+
+    kind: FindingKind
+    line: LineRef
     message: str
     code: str | None = None
     expected: tuple[str, ...] | None = None
@@ -88,7 +94,11 @@ class Finding:
     points: float = 0.0
 
     def as_json(self) -> dict[str, object]:
-        data: dict[str, object] = {"kind": self.kind, "code": self.code, "line": self.line}
+        data: dict[str, object] = {
+            "kind": self.kind.value,
+            "code": self.code,
+            "line": str(self.line),
+        }
         if self.expected is not None:
             data["expected"] = list(self.expected)
         if self.advisory:

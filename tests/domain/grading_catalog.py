@@ -492,7 +492,7 @@ def grade_answer(
 
 def kinds(result: GradeResult) -> list[tuple[str, str | None, str]]:
     """(kind, code, line) of every finding, in order: what most tests compare."""
-    return [(finding.kind, finding.code, finding.line) for finding in result.findings]
+    return [(finding.kind, finding.code, str(finding.line)) for finding in result.findings]
 
 
 def only(result: GradeResult, kind: str) -> Finding:

@@ -139,7 +139,7 @@ def test_procedure_format_message_names_every_cpt_category_and_hcpcs():
 def test_each_invalid_entry_is_a_finding_that_costs(text: str, kind: str):
     result = grade_answer(key_of(["J02.0"]), sheet_of(["J02.0", text]))
     finding = only(result, kind)
-    assert finding.line == "diagnoses[1]"
+    assert str(finding.line) == "diagnoses[1]"
     assert finding.points < 0
     assert result.score < result.max_score
 

@@ -24,7 +24,7 @@ def _points_add_up(result: GradeResult) -> bool:
 def test_the_contract_example_scores_4_25_of_5():
     result = grade_answer(CONTRACT_KEY, CONTRACT_ANSWER)
     assert (result.score, result.max_score, result.percent) == (4.25, 5.0, 85.0)
-    assert [(f.kind, f.code, f.line) for f in result.findings] == [
+    assert [(f.kind, f.code, str(f.line)) for f in result.findings] == [
         ("correct", "J02.0", "diagnoses[0]"),
         ("correct", "R50.9", "diagnoses[1]"),
         ("modifier_error", "99213", "procedures[0]"),

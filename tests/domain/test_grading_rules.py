@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from codesets.domain.systems import System
+from quizzes.grading.kinds import key_diagnosis_line
 from quizzes.grading.rules import NoteIndex, ReportedDiagnosis, excludes1_conflicts
 from quizzes.grading.types import Patient
 from tests.domain.grading_catalog import CATALOG, grade_answer, key_of, kinds, only, sheet_of
@@ -38,7 +39,7 @@ def test_excludes1_notes_at_the_code_or_an_ancestor_conflict_in_either_order(
     for order in ((first, second), (second, first)):
         result = grade_answer(key_of(list(order)), sheet_of(list(order)))
         conflict = only(result, "excludes1_conflict")
-        assert (conflict.code, conflict.line) == (order[1], "diagnoses[1]")
+        assert (conflict.code, str(conflict.line)) == (order[1], "diagnoses[1]")
         assert f"Excludes1 note at {owner} (" in conflict.message
         assert note in conflict.message
         assert "I.A.12.a" in conflict.message
@@ -66,18 +67,19 @@ def test_a_rule_finding_comes_in_addition_to_the_match_findings():
 def test_excludes1_rule_is_usable_on_its_own():
     notes = NoteIndex(CATALOG)
     reported = [
-        ReportedDiagnosis(f"key.diagnoses[{i}]", info)
+        ReportedDiagnosis(key_diagnosis_line(i), info)
         for i, code in enumerate(["E78.5", "J02.0", "E75.22"])
         if (info := CATALOG.get(System.ICD10CM, code)) is not None
     ]
-    found = list(excludes1_conflicts(reported, notes, points=-1.0))
-    assert [(f.code, f.line, f.points) for f in found] == [("E75.22", "key.diagnoses[2]", -1.0)]
+    found = list(excludes1_conflicts(reported, notes))
+    # Rules detect without pricing: the policy gives the points.
+    assert [(f.code, str(f.line), f.points) for f in found] == [("E75.22", "key.diagnoses[2]", 0.0)]
 
 
 def test_a_manifestation_code_listed_first_is_flagged_with_its_code_first_note():
     result = grade_answer(key_of(["G00.1", "G01"]), sheet_of(["G01", "G00.1"]))
     finding = only(result, "manifestation_first")
-    assert (finding.code, finding.line) == ("G01", "diagnoses[0]")
+    assert (finding.code, str(finding.line)) == ("G01", "diagnoses[0]")
     assert "Code first underlying disease" in finding.message
     assert "I.A.13" in finding.message
     assert "Meningitis in bacterial diseases classified elsewhere" in finding.message
