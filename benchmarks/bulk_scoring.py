@@ -65,7 +65,7 @@ def _prepare(learners: int):
 
     from codesets.services import import_bundled
     from coding_course.accounts.models import Role, User
-    from quizzes.services import encounter_library_load
+    from quizzes.encounters.services import encounter_library_load
     from tests.bulk.world import build_world, full_coding_encounters
 
     call_command("migrate", verbosity=0)
@@ -79,29 +79,24 @@ def _prepare(learners: int):
 
 
 def _in_memory(world) -> float:
-    """Engine only: answers parsed and keys, encounters and catalogs loaded first."""
-    from quizzes import bulk_services
+    """The workers' grading work in one process: the scoring adapter grading every
+    response (findings serialised) with in-memory catalogs loaded first."""
     from quizzes.models import Response
-    from quizzes.quiz_services import answer_sheet_from_json
+    from quizzes.scoring import Catalogs, gradable_items, grade_responses
 
     rows = list(Response.objects.filter(pk__in=world.response_ids).values_list("item_id", "answer"))
-    plans = bulk_services._item_plans({item for item, _ in rows}, prefer_encounter_key=False)
-    graders = bulk_services._Graders()
-    graders.refresh()
-    work = []
-    for item_id, answer in rows:
-        plan = plans[item_id]
-        grader, _ = graders.for_date(plan.encounter.date_of_service)
-        work.append((grader, plan.key, answer_sheet_from_json(answer), plan.encounter))
+    items = gradable_items({item for item, _ in rows})
+    pairs = [(items[item_id], answer) for item_id, answer in rows]
+    catalogs = Catalogs(memory=True)
+    grade_responses(pairs[:1], catalogs=catalogs)
     started = time.perf_counter()
-    for grader, key, sheet, encounter in work:
-        grader.grade(key, sheet, encounter)
-    return len(work) / (time.perf_counter() - started)
+    grade_responses(pairs, catalogs=catalogs)
+    return len(pairs) / (time.perf_counter() - started)
 
 
 def _naive(world, sample: int) -> float:
     from quizzes.models import Response, Score
-    from quizzes.quiz_services import response_grade
+    from quizzes.scoring import response_grade
 
     ids = world.response_ids[:: max(len(world.response_ids) // sample, 1)][:sample]
     started = time.perf_counter()
@@ -156,7 +151,7 @@ def _start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 
 def _run_job(owner, world, timeout: float = 900) -> tuple[float, object]:
-    from quizzes.bulk_services import bulk_job_start
+    from quizzes.bulk.services import bulk_job_start
     from quizzes.models import BulkJob, BulkJobKind, BulkJobStatus
 
     started = time.perf_counter()
@@ -191,7 +186,7 @@ def main() -> None:
         import redis
         from django.db import connections
 
-        from quizzes.bulk_services import chunk_size
+        from quizzes.bulk.services import chunk_size
         from quizzes.models import Score
 
         redis.Redis.from_url(env["REDIS_URL"]).flushdb()

@@ -99,9 +99,10 @@ class DbCatalog:
         key = (system, code)
         if key not in self._entries:
             release = self._releases.get(system)
+            # A text without the family's shape is not in its release: no query needed.
             row = (
                 Code.objects.filter(release=release, code=code).values(*CODE_INFO_FIELDS).first()
-                if release is not None
+                if release is not None and has_shape(code, system)
                 else None
             )
             self._entries[key] = code_info(row, system) if row else None
@@ -195,13 +196,21 @@ def memory_catalog_for_date(day: dt.date) -> InMemoryCatalog:
     Releases are cached by id and content hash, so every date that falls in the same
     releases shares one copy; callers must treat the catalog as read-only.
     """
-    releases = releases_in_force(day=day)
+    return memory_catalog(releases_in_force(day=day))
+
+
+def memory_catalog(releases: Mapping[System, Release], *, load: bool = True) -> InMemoryCatalog:
+    """The in-memory catalog of ``releases``, loading each one not yet cached (with
+    ``load=False``: :class:`NotLoaded` instead, so a learner's request never pays for
+    loading a release)."""
     catalog = InMemoryCatalog()
     for system, release in releases.items():
         key = _release_key(release)
         with _cache_lock:
             loaded = _cache.get(key)
             if loaded is None:
+                if not load:
+                    raise NotLoaded(release.version)
                 loaded = _load_release(release)
                 _cache[key] = loaded
                 while len(_cache) > _MAX_CACHED_RELEASES:
@@ -213,6 +222,10 @@ def memory_catalog_for_date(day: dt.date) -> InMemoryCatalog:
         catalog.entries[system] = entries
         catalog._children[system] = children
     return catalog
+
+
+class NotLoaded(LookupError):
+    """A release this process has not loaded into memory."""
 
 
 def clear_memory_catalogs() -> None:

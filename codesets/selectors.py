@@ -102,13 +102,35 @@ def releases_in_force(*, day: dt.date) -> dict[System, Release]:
     force raises NoReleaseInForce (a date of service must be graded against one release
     of every family it may use).
     """
-    chosen: dict[System, Release] = {}
-    for system, releases in _by_system(Release.objects.all()).items():
-        release = _latest(release for release in releases if _in_force(release, day))
-        if release is None:
-            raise NoReleaseInForce(system, day, _infos_by_start(releases))
-        chosen[system] = release
-    return dict(sorted(chosen.items(), key=lambda item: SYSTEM_ORDER.index(item[0])))
+    return ReleaseTable.load().in_force(day)
+
+
+class ReleaseTable:
+    """Every release, read in one query, answering "which releases are in force on this
+    day" for as many days as a caller has (an attempt's items span several dates)."""
+
+    def __init__(self, releases: Iterable[Release]) -> None:
+        self._by_system = _by_system(releases)
+        self._days: dict[dt.date, dict[System, Release]] = {}
+
+    @classmethod
+    def load(cls) -> ReleaseTable:
+        return cls(Release.objects.all())
+
+    def in_force(self, day: dt.date) -> dict[System, Release]:
+        """As :func:`releases_in_force`, without a query."""
+        known = self._days.get(day)
+        if known is not None:
+            return known
+        chosen: dict[System, Release] = {}
+        for system, releases in self._by_system.items():
+            release = _latest(release for release in releases if _in_force(release, day))
+            if release is None:
+                raise NoReleaseInForce(system, day, _infos_by_start(releases))
+            chosen[system] = release
+        ordered = dict(sorted(chosen.items(), key=lambda item: SYSTEM_ORDER.index(item[0])))
+        self._days[day] = ordered
+        return ordered
 
 
 def releases_for_search(

@@ -15,7 +15,7 @@ from codesets.domain.shapes import canonical
 from codesets.domain.systems import System
 from codesets.search import SearchHit, search_codes
 from codesets.selectors import code_page, releases_for_search
-from coding_course.ratelimit import rate_limited
+from coding_course.accounts.ratelimit import rate_limited
 
 _PAGE_LIMIT = 25
 # Generous for a person typing (the search is debounced), low enough to stop scraping

@@ -11,3 +11,6 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 # Installed apps plus the project package itself (home of the health task).
 app.autodiscover_tasks()
 app.autodiscover_tasks(["coding_course"])
+# Each worker requeues pending bulk chunks when it (re)connects to the broker. Named by
+# path: the step is loaded when a worker starts, after Django is set up.
+app.steps["consumer"].add("quizzes.tasks:RequeuePendingChunks")

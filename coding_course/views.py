@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from coding_course.health import health_report
-from quizzes.selectors import quizzes_for_student
+from quizzes.api import quizzes_for_student
 
 
 def home_view(request: HttpRequest) -> HttpResponse:

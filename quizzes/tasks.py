@@ -1,15 +1,17 @@
-"""Celery tasks for bulk scoring, routed to the ``bulk_scoring`` queue by name.
+"""Celery tasks: bulk scoring (routed to the ``bulk_scoring`` queue by name) and the
+periodic close of attempts whose time is up.
 
-A task takes ids and calls one service. The chunk task acknowledges late and is
-rejected back to the queue when its worker process dies, so a killed worker loses
-nothing; the service counts runs and fails a chunk that keeps dying. Any exception
-is retried with exponential backoff and jitter; after the last retry the chunk is
-marked failed and the job goes on with its other chunks.
+A task takes ids and calls one service, and is safe to run twice. The chunk task
+acknowledges late and is rejected back to the queue when its worker process dies, so a
+killed worker loses nothing; the service counts runs and fails a chunk that keeps
+dying. Any exception is retried with exponential backoff and jitter; after the last
+retry the chunk is marked failed and the job goes on with its other chunks.
 
 Broker data can also be lost outright (Redis restarted without persistence). The
 database knows every pending chunk, so each worker requeues them whenever it
-(re)connects to the broker (:class:`RequeuePendingChunks`), unless the setting
-``BULK_RECOVER_ON_CONNECT`` is false.
+(re)connects to the broker (:class:`RequeuePendingChunks`, added to the worker by
+``coding_course.celery``), unless the setting ``BULK_RECOVER_ON_CONNECT`` is false;
+the beat schedule also requeues them every few minutes.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from typing import Any
 from celery import bootsteps, shared_task
 from django.conf import settings
 from django.db import connections
+from django.utils import timezone
 
-from coding_course.celery import app
-from quizzes import bulk_services
+from quizzes.attempts.services import attempts_expire_due
+from quizzes.bulk import services as bulk_services
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +75,13 @@ def bulk_jobs_requeue_task() -> dict[int, int]:
     return bulk_services.bulk_jobs_requeue()
 
 
+@shared_task(name="quizzes.tasks.attempts_expire")
+def attempts_expire_task() -> int:
+    """Submit the attempts whose time is up (every minute, from the beat schedule).
+    Idempotent: a submitted attempt is left as it is, so overlapping runs are harmless."""
+    return attempts_expire_due(now=timezone.now())
+
+
 class RequeuePendingChunks(bootsteps.StartStopStep):
     """On every broker connection (the first and each reconnection), queue again the
     pending chunks of running jobs: messages lost with the broker come back from the
@@ -92,6 +102,3 @@ class RequeuePendingChunks(bootsteps.StartStopStep):
             connections.close_all()
         if requeued:
             logger.warning("requeued pending bulk chunks: %s", requeued)
-
-
-app.steps["consumer"].add(RequeuePendingChunks)

@@ -7,9 +7,9 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 
+from coding_course.accounts.errors import Forbidden, NotFound
 from coding_course.accounts.models import Role
 
 View = Callable[..., HttpResponse]
@@ -33,8 +33,8 @@ def role_required(*roles: Role) -> Callable[[View], View]:
                 return redirect_to_login(request.get_full_path())
             if user.role not in allowed and not user.is_site_staff:  # type: ignore[union-attr]
                 if kwargs:
-                    raise Http404("No such page.")
-                raise PermissionDenied("Your role does not give access to this page.")
+                    raise NotFound("No such page.")
+                raise Forbidden("Your role does not give access to this page.")
             return view(request, *args, **kwargs)
 
         return wrapper

@@ -15,15 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
 
 from codesets.domain.shapes import procedure_system
+from coding_course.accounts.errors import NotFound
 from coding_course.accounts.models import Role
 from coding_course.assessments import stats
 from coding_course.assessments.models import Assessment, Candidate, SittingEvent, SittingEventKind
-from quizzes.grading.policy import RULES_VERSION
-from quizzes.models import (
+from quizzes.api import (
     AttemptStatus,
     BulkJob,
     BulkJobChange,
@@ -36,8 +35,10 @@ from quizzes.models import (
     QuizMode,
     Score,
     ScoreOverride,
+    quiz_item_analysis,
 )
-from quizzes.selectors import quiz_item_analysis
+from quizzes.grading.kinds import FindingKind, LineList, LineRef, report_area
+from quizzes.grading.policy import RULES_VERSION
 
 # ---------------------------------------------------------------------------
 # Scoping
@@ -57,7 +58,7 @@ def assessments_for_user(*, user: Any) -> QuerySet[Assessment]:
 def assessment_get_for_user(*, assessment_id: int, user: Any) -> Assessment:
     assessment = assessments_for_user(user=user).filter(pk=assessment_id).first()
     if assessment is None:
-        raise Http404("No such assessment.")
+        raise NotFound("No such assessment.")
     return assessment
 
 
@@ -69,7 +70,7 @@ def candidate_get_for_assessment(*, assessment: Assessment, candidate_id: int) -
         .first()
     )
     if candidate is None:
-        raise Http404("No such candidate.")
+        raise NotFound("No such candidate.")
     return candidate
 
 
@@ -83,7 +84,7 @@ def candidate_get_for_candidate(*, candidate_id: int, user: Any) -> Candidate:
         .first()
     )
     if candidate is None:
-        raise Http404("No such assessment.")
+        raise NotFound("No such assessment.")
     return candidate
 
 
@@ -193,30 +194,28 @@ def _activities(candidates: Iterable[Candidate]) -> dict[int, Activity]:
 # ---------------------------------------------------------------------------
 # Scores, by family and by skill
 
-# Finding kinds grouped into the skills a hiring manager recognises.
-SKILLS: dict[str, tuple[str, ...]] = {
-    "Code selection": (
-        "missing",
-        "extra",
-        "incorrect",
-        "wrong_family",
-        "unknown_code",
-        "invalid_format",
-    ),
-    "Specificity": ("partial_match", "not_billable", "missing_seventh_character"),
-    "Sequencing": ("sequence_error", "manifestation_first"),
-    "Modifiers": ("modifier_error",),
-    "Units": ("units_error",),
-    "Diagnosis linkage": ("linkage_error", "linkage"),
-    "Guideline conflicts": ("excludes1_conflict", "age_conflict", "sex_conflict", "duplicate"),
-}
+
+# Finding kinds grouped into the skills a hiring manager recognises (from the grader's
+# table of kinds, in its order).
+def _skill_groups() -> dict[str, tuple[str, ...]]:
+    groups: dict[str, list[str]] = {}
+    for kind in FindingKind:
+        if kind.facts.counts_as_error:
+            groups.setdefault(report_area(kind), []).append(kind.value)
+    return {area: tuple(kinds) for area, kinds in groups.items()}
+
+
+SKILLS = _skill_groups()
 FAMILIES = ("ICD-10-CM", "CPT", "HCPCS")
 
 
 def _line_family(line: str, code: str) -> str | None:
-    if line.startswith(("diagnoses[", "key.diagnoses[")):
+    ref = LineRef.parse(line)
+    if ref is None:
+        return None
+    if ref.list in (LineList.DIAGNOSES, LineList.KEY_DIAGNOSES):
         return "ICD-10-CM"
-    if line.startswith(("procedures[", "key.procedures[")):
+    if ref.list in (LineList.PROCEDURES, LineList.KEY_PROCEDURES):
         system = procedure_system(code)
         return system.value if system is not None else None
     return None
@@ -241,13 +240,13 @@ def family_misses(findings: Iterable[Mapping[str, Any]]) -> Counter[str]:
     lost: Counter[str] = Counter()
     for finding in findings:
         kind = finding.get("kind")
-        if kind not in ("missing", "partial_match"):
+        if kind not in (FindingKind.MISSING, FindingKind.PARTIAL_MATCH):
             continue
         expected = finding.get("expected") or [finding.get("code") or ""]
-        code = str(finding.get("code") if kind == "missing" else expected[0])
+        code = str(finding.get("code") if kind == FindingKind.MISSING else expected[0])
         family = _line_family(str(finding.get("line", "")), code)
         if family is not None:
-            lost[family] += 1.0 if kind == "missing" else 0.5  # type: ignore[assignment]
+            lost[family] += 1.0 if kind == FindingKind.MISSING else 0.5  # type: ignore[assignment]
     return lost
 
 

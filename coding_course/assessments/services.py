@@ -22,6 +22,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from coding_course.accounts.errors import Conflict, Refused
 from coding_course.accounts.models import Role
 from coding_course.assessments.invitation_csv import read_invitations
 from coding_course.assessments.models import (
@@ -31,9 +32,8 @@ from coding_course.assessments.models import (
     SittingEvent,
     SittingEventKind,
 )
-from quizzes import bulk_services
-from quizzes import quiz_services as quizzes
-from quizzes.models import (
+from quizzes import api as quizzes
+from quizzes.api import (
     Attempt,
     AttemptStatus,
     BulkJob,
@@ -55,7 +55,7 @@ INVITATION_SALT = "coding_course.assessments.invitation"
 FAMILY_TAGS = {"ICD-10-CM": "icd-10-cm", "CPT": "cpt", "HCPCS": "hcpcs"}
 
 
-class AssessmentError(Exception):
+class AssessmentError(Refused):
     """A refused assessment action; ``code`` is stable for views and tests."""
 
     code = "assessment_error"
@@ -69,7 +69,7 @@ class AlreadyInvited(AssessmentError):
     code = "already_invited"
 
 
-class SittingClosed(AssessmentError):
+class SittingClosed(Conflict, AssessmentError):
     code = "sitting_closed"
 
 
@@ -469,22 +469,12 @@ def candidate_account_create(*, email: str, name: str, password: str) -> Any:
 # Sitting
 
 
-def sitting_deadline(*, quiz: Quiz, extra_minutes: int, start: dt.datetime) -> dt.datetime | None:
-    """The time limit plus the accommodation; the window's close is pushed back by the
-    same accommodation, so extra time is never eaten by a late start near the close."""
-    if not quiz.time_limit_minutes:
-        return None
-    extra = dt.timedelta(minutes=extra_minutes)
-    deadline = start + dt.timedelta(minutes=quiz.time_limit_minutes) + extra
-    if quiz.closes_at:
-        deadline = min(deadline, quiz.closes_at + extra)
-    return deadline
-
-
 def sitting_start(*, candidate: Candidate, now: dt.datetime | None = None) -> Attempt:
     """Start the candidate's one attempt, or return it when it exists.
 
-    The form is fixed; only the order is shuffled, seeded per candidate.
+    The quizzes service starts it: the form is fixed (the assessment's quiz has no
+    blueprint), only the order is shuffled, seeded per candidate, and the deadline
+    carries the candidate's accommodation. The invitation stands for an assignment.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -495,20 +485,16 @@ def sitting_start(*, candidate: Candidate, now: dt.datetime | None = None) -> At
         )
         if locked.attempt_id is not None:
             return Attempt.objects.select_related("quiz").get(pk=locked.attempt_id)
-        quiz = locked.assessment.quiz
-        if not quizzes.quiz_is_open(quiz, now):
-            raise SittingNotOpen("This assessment is not open now.")
-        seed = quizzes.attempt_seed(quiz_id=quiz.pk, user_id=locked.user_id, number=1)
-        pool = [(item.pk, item.labels) for item in quiz.items.order_by("position", "id")]
-        attempt = Attempt.objects.create(
-            quiz=quiz,
-            user_id=locked.user_id,
-            number=1,
-            seed=seed,
-            item_ids=quizzes.draw_items(items=pool, blueprint=[], seed=seed, shuffle=True),
-            started_at=now,
-            deadline=sitting_deadline(quiz=quiz, extra_minutes=locked.extra_minutes, start=now),
-        )
+        try:
+            attempt = quizzes.attempt_start(
+                quiz=locked.assessment.quiz,
+                user=locked.user,
+                now=now,
+                assigned_only=False,
+                extra_minutes=locked.extra_minutes,
+            )
+        except quizzes.QuizNotOpen:
+            raise SittingNotOpen("This assessment is not open now.") from None
         locked.attempt = attempt
         locked.save(update_fields=["attempt"])
     candidate.attempt = attempt
@@ -564,8 +550,8 @@ def accommodation_set(
         locked.extra_minutes = extra_minutes
         locked.save(update_fields=["extra_minutes"])
         if attempt is not None:
-            attempt.deadline = sitting_deadline(
-                quiz=locked.assessment.quiz, extra_minutes=extra_minutes, start=attempt.started_at
+            attempt.deadline = quizzes.attempt_deadline(
+                quiz=locked.assessment.quiz, start=attempt.started_at, extra_minutes=extra_minutes
             )
             attempt.save(update_fields=["deadline"])
     return locked
@@ -593,7 +579,7 @@ def cohort_score(*, assessment: Assessment, user: Any) -> BulkJob:
     """Close the sittings whose time is up, then score every submitted sitting as one
     bulk job (ScopeBusy while such a job runs)."""
     sittings_expire_due(assessment=assessment)
-    return bulk_services.bulk_job_start(
+    return quizzes.bulk_job_start(
         kind=BulkJobKind.COHORT, user=user, scope={"quiz": assessment.quiz_id}
     )
 
@@ -601,7 +587,7 @@ def cohort_score(*, assessment: Assessment, user: Any) -> BulkJob:
 def key_rescore_preview(*, assessment: Assessment, user: Any) -> BulkJob:
     """A dry run of rescoring every candidate against the corrected keys; applying it
     (on the job's page) rescores for real and copies the keys into the exercises."""
-    return bulk_services.bulk_job_start(
+    return quizzes.bulk_job_start(
         kind=BulkJobKind.RESCORE_KEY,
         user=user,
         scope={"quiz": assessment.quiz_id},

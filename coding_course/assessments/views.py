@@ -18,7 +18,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
@@ -28,6 +27,7 @@ from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from coding_course.accounts.errors import Forbidden
 from coding_course.accounts.models import Role
 from coding_course.accounts.permissions import role_required
 from coding_course.assessments import selectors, services
@@ -44,11 +44,8 @@ from coding_course.assessments.invitation_csv import (
     InvitationRowsRefused,
 )
 from coding_course.assessments.models import Assessment, AssessmentSource, Candidate
-from quizzes import bulk_services
-from quizzes import quiz_services as quiz_services
-from quizzes.csv_export import SafeCsvWriter
-from quizzes.models import AttemptStatus
-from quizzes.views import take_page_context
+from quizzes import api as quizzes
+from quizzes.api import AttemptStatus, SafeCsvWriter
 
 # Room for the multipart envelope and the CSRF field around a file at the limit.
 _ENVELOPE_BYTES = 16 * 1024
@@ -142,7 +139,7 @@ def assessment_list_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def assessment_create_view(request: HttpRequest) -> HttpResponse:
     if request.user.organisation_id is None:  # type: ignore[union-attr]
-        raise PermissionDenied("Assessments belong to an organisation; you are in none.")
+        raise Forbidden("Assessments belong to an organisation; you are in none.")
     form = AssessmentForm(
         request.POST or None, quizzes=selectors.source_quizzes_for_user(user=request.user)
     )
@@ -316,7 +313,7 @@ def cohort_score_view(request: HttpRequest, assessment_id: int) -> HttpResponse:
         return refused
     try:
         job = services.cohort_score(assessment=assessment, user=request.user)
-    except bulk_services.ScopeBusy as busy:
+    except quizzes.ScopeBusy as busy:
         return _refused(
             request, "Already running", "Scoring of this cohort is running.", 409, busy.running
         )
@@ -332,7 +329,7 @@ def rescore_preview_view(request: HttpRequest, assessment_id: int) -> HttpRespon
         return refused
     try:
         job = services.key_rescore_preview(assessment=assessment, user=request.user)
-    except bulk_services.ScopeBusy as busy:
+    except quizzes.ScopeBusy as busy:
         return _refused(
             request,
             "Already running",
@@ -559,7 +556,8 @@ def my_assessments_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def sitting_view(request: HttpRequest, candidate_id: int) -> HttpResponse:
-    """The candidate's page: instructions and Start, or Continue, or done."""
+    """The candidate's page: instructions and Start, or Continue, or (time up) Submit,
+    or done."""
     candidate = selectors.candidate_get_for_candidate(candidate_id=candidate_id, user=request.user)
     if request.method == "POST":
         try:
@@ -569,9 +567,6 @@ def sitting_view(request: HttpRequest, candidate_id: int) -> HttpResponse:
             return redirect("assessments:sitting", candidate_id=candidate.pk)
         return redirect("assessments:sitting_take", candidate_id=candidate.pk)
     attempt = candidate.attempt
-    if attempt is not None and attempt.status == AttemptStatus.IN_PROGRESS:
-        quiz_services.attempt_expire_if_due(attempt=attempt)
-        attempt.refresh_from_db()
     quiz = candidate.assessment.quiz
     return render(
         request,
@@ -581,9 +576,13 @@ def sitting_view(request: HttpRequest, candidate_id: int) -> HttpResponse:
             "assessment": candidate.assessment,
             "quiz": quiz,
             "attempt": attempt,
+            # Time up but not yet submitted: the page offers the submit (a POST); reading
+            # it changes nothing.
+            "time_up": attempt is not None and quizzes.attempt_time_up(attempt=attempt),
+            "submit_url": reverse("assessments:sitting_submit", args=[candidate.pk]),
             "minutes": (quiz.time_limit_minutes or 0) + candidate.extra_minutes,
             "item_count": quiz.items.count(),
-            "open": quiz_services.quiz_is_open(quiz, timezone.now()),
+            "open": quizzes.quiz_is_open(quiz, timezone.now()),
         },
     )
 
@@ -599,10 +598,13 @@ def sitting_take_view(request: HttpRequest, candidate_id: int) -> HttpResponse:
     attempt = candidate.attempt
     if attempt is None or attempt.status == AttemptStatus.SUBMITTED:
         return redirect("assessments:sitting", candidate_id=candidate.pk)
-    if quiz_services.attempt_expire_if_due(attempt=attempt):
-        messages.info(request, "Time is up: your saved answers were submitted.")
+    if quizzes.attempt_time_up(attempt=attempt):
         return redirect("assessments:sitting", candidate_id=candidate.pk)
-    context = take_page_context(request, attempt)
+    try:
+        position = int(request.GET.get("q", "1"))
+    except ValueError:
+        position = 1
+    context = quizzes.attempt_take_page(attempt=attempt, position=position)
     context["tracking"] = {
         "eventUrl": reverse("assessments:sitting_event", args=[candidate.pk]),
         "submitUrl": reverse("assessments:sitting_submit", args=[candidate.pk]),

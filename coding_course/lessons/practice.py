@@ -58,6 +58,8 @@ class PracticeItem:
     choices: tuple[PracticeChoice, ...]
     answer: str
     explanation: str
+    # The encounter's date of service: the answer is graded against the releases then.
+    date_of_service: dt.date | None = None
 
     @property
     def key(self) -> str:
@@ -103,7 +105,12 @@ def choose_practice(
         offered = [
             item
             for exercise in generate(spec, catalog, types=rotated, seed=seed)
-            if (item := practice_item(exercise, catalog, position=len(items))) is not None
+            if (
+                item := practice_item(
+                    exercise, catalog, position=len(items), date_of_service=spec.date_of_service
+                )
+            )
+            is not None
         ]
         if offered:
             items.append(next((item for item in offered if _fits(item, wanted)), offered[0]))
@@ -116,7 +123,13 @@ def _fits(item: PracticeItem, tags: set[str]) -> bool:
     return item.exercise_type != CODE_FAMILY or FAMILY_TAGS[item.answer] in tags
 
 
-def practice_item(exercise: Exercise, catalog: Catalog, *, position: int) -> PracticeItem | None:
+def practice_item(
+    exercise: Exercise,
+    catalog: Catalog,
+    *,
+    position: int,
+    date_of_service: dt.date | None = None,
+) -> PracticeItem | None:
     """The single-choice form of a generated exercise, or None for other types."""
     question, _, case = exercise.prompt.partition("\n\n")
     if exercise.type == BEST_CODE and isinstance(exercise.answer, str):
@@ -147,6 +160,7 @@ def practice_item(exercise: Exercise, catalog: Catalog, *, position: int) -> Pra
         choices=labelled,
         answer=answer,
         explanation=exercise.explanation,
+        date_of_service=date_of_service,
     )
 
 

@@ -14,11 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch
-from django.shortcuts import get_object_or_404
 
 from codesets.adapters import catalog_for_date, memory_catalog_for_date
 from codesets.domain.catalog import NoReleaseInForce
 from codesets.domain.systems import System
+from coding_course.accounts.errors import NotFound
 from coding_course.lessons.markdown import CodeProblem, Describe, code_problems, marker_codes
 from coding_course.lessons.models import (
     Course,
@@ -113,15 +113,21 @@ def enrolled_course_ids(*, user: object) -> set[int]:
 
 
 def course_get(*, slug: str) -> Course:
-    return get_object_or_404(Course, slug=slug)
+    course = Course.objects.filter(slug=slug).first()
+    if course is None:
+        raise NotFound("No such course.")
+    return course
 
 
 def lesson_get(*, course_slug: str, lesson_slug: str) -> Lesson:
-    return get_object_or_404(
-        Lesson.objects.select_related("module__course"),
-        slug=lesson_slug,
-        module__course__slug=course_slug,
+    lesson = (
+        Lesson.objects.select_related("module__course")
+        .filter(slug=lesson_slug, module__course__slug=course_slug)
+        .first()
     )
+    if lesson is None:
+        raise NotFound("No such lesson.")
+    return lesson
 
 
 def course_outline(*, course: Course, user: object) -> CourseOutline:

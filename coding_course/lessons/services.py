@@ -19,6 +19,7 @@ from coding_course.lessons.models import (
 )
 from coding_course.lessons.practice import PracticeItem
 from coding_course.lessons.selectors import course_outline
+from quizzes.api import practice_choice_grade
 
 NOT_ENROLLED = "not_enrolled"
 LOCKED = "locked"
@@ -80,7 +81,14 @@ def practice_answer_record(
                 exercise_type=item.exercise_type,
                 line=item.line,
                 chosen=chosen,
-                correct=chosen == item.answer,
+                correct=practice_choice_grade(
+                    exercise_type=item.exercise_type,
+                    choices=[choice.value for choice in item.choices],
+                    answer=item.answer,
+                    chosen=chosen,
+                    date_of_service=item.date_of_service,
+                ).percent
+                == 100.0,
             )
     except IntegrityError:
         # A double submit raced us to the unique constraint: the first answer stands.

@@ -36,9 +36,10 @@ from enum import StrEnum
 
 from codesets.domain.shapes import compact, has_shape, procedure_system
 from codesets.domain.systems import System
+from quizzes.grading.kinds import Category, FindingKind, LineList, LineRef
 
 FULL_CODING = "full_coding"
-CORRECT = "correct"
+CORRECT = FindingKind.CORRECT
 
 # Fewer checks than this say too little about an area to call it weak.
 MIN_CHECKS_FOR_WEAKNESS = 2
@@ -165,13 +166,17 @@ SKILL_TAGS: dict[Skill, tuple[str, ...]] = {
     Skill.UNITS: ("units", "units_error"),
 }
 
+# The error pattern each finding kind shows, from the grader's table of kinds (a near
+# miss is told apart in ``skill_of``; code selection, guideline edits and choices are
+# not patterns this page teaches against).
 _SKILL_OF_KIND: dict[str, Skill] = {
-    "missing_seventh_character": Skill.SEVENTH_CHARACTER,
-    "sequence_error": Skill.SEQUENCING,
-    "excludes1_conflict": Skill.EXCLUDES1,
-    "modifier_error": Skill.MODIFIERS,
-    "linkage_error": Skill.LINKAGE,
-    "units_error": Skill.UNITS,
+    kind.value: Skill(kind.facts.skill.value)
+    for kind in FindingKind
+    if (
+        kind.facts.skill.value in Skill._value2member_map_
+        and kind.facts.category in (Category.VALIDITY, Category.DETAIL, Category.SEQUENCE)
+    )
+    or kind is FindingKind.EXCLUDES1_CONFLICT
 }
 
 
@@ -381,15 +386,17 @@ def line_areas(finding: FindingRow) -> tuple[Area, ...]:
     The line decides the family (a CPT code typed into a diagnosis line is an ICD-10-CM
     error); the code adds its chapter or section when it has that family's shape.
     """
-    line = finding.line.removeprefix("key.")
+    ref = LineRef.parse(finding.line)
     code = finding.code or ""
-    if line.startswith("diagnoses["):
+    if ref is None:
+        return ()
+    if ref.list in (LineList.DIAGNOSES, LineList.KEY_DIAGNOSES):
         chapter = icd10cm_chapter(code) if code else None
         areas = [family_area("icd-10-cm")]
         if chapter is not None:
             areas.append(chapter_area(chapter))
         return tuple(areas)
-    if line.startswith("procedures["):
+    if ref.list in (LineList.PROCEDURES, LineList.KEY_PROCEDURES):
         system = procedure_system(code) if code else None
         if system is None:
             return ()
@@ -413,13 +420,16 @@ def counted_findings(findings: Sequence[FindingRow]) -> list[FindingRow]:
     """The findings that are checks: not advisory, and no ``missing`` for a key line a
     ``partial_match`` already stands for."""
     near_missed = {
-        compact(code) for f in findings if f.kind == "partial_match" for code in f.expected
+        compact(code)
+        for f in findings
+        if f.kind == FindingKind.PARTIAL_MATCH
+        for code in f.expected
     }
     counted = []
     for finding in findings:
         if finding.advisory:
             continue
-        if finding.kind == "missing" and compact(finding.code or "") in near_missed:
+        if finding.kind == FindingKind.MISSING and compact(finding.code or "") in near_missed:
             continue
         counted.append(finding)
     return counted
@@ -434,7 +444,7 @@ def skill_of(finding: FindingRow) -> Skill | None:
     side from the grader's message (the side is in the descriptors, which the stored
     finding does not keep), and anything else is specificity.
     """
-    if finding.kind == "partial_match":
+    if finding.kind == FindingKind.PARTIAL_MATCH:
         reported = compact(finding.code or "")
         if any(
             len(reported) == len(compact(key)) == 7 and reported[:6] == compact(key)[:6]

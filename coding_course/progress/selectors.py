@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, OuterRef, QuerySet, Subquery
-from django.http import Http404
 
+from coding_course.accounts.errors import NotFound
 from coding_course.accounts.models import Role, User
 from coding_course.lessons.models import Lesson, LessonCompletion
 from coding_course.lessons.selectors import lessons_tagged
@@ -27,8 +27,7 @@ from coding_course.progress.analytics import (
     progress_report,
 )
 from coding_course.progress.models import LearnerGroup
-from quizzes.grading.policy import RULES_VERSION
-from quizzes.models import (
+from quizzes.api import (
     Attempt,
     AttemptStatus,
     Encounter,
@@ -38,6 +37,7 @@ from quizzes.models import (
     Score,
     ScoreOverride,
 )
+from quizzes.grading.policy import RULES_VERSION
 
 # How many library cases to suggest per weak area.
 CASES_PER_AREA = 3
@@ -58,7 +58,7 @@ def groups_visible(*, viewer: Any) -> QuerySet[LearnerGroup]:
 def group_get_for_viewer(*, group_id: int, viewer: Any) -> LearnerGroup:
     group = groups_visible(viewer=viewer).filter(pk=group_id).first()
     if group is None:
-        raise Http404("No such group.")
+        raise NotFound("No such group.")
     return group
 
 
@@ -70,7 +70,7 @@ def learner_get_for_viewer(*, learner_id: int, viewer: Any) -> User:
         learners = learners.filter(learner_groups__owner_id=viewer.pk)
     learner = learners.distinct().first()
     if learner is None:
-        raise Http404("No such learner.")
+        raise NotFound("No such learner.")
     return learner
 
 

@@ -70,6 +70,9 @@ MIDDLEWARE = [
     "coding_course.accounts.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Domain errors that a view lets through become the 404/403 page, a message page or
+    # JSON, in one place.
+    "coding_course.accounts.middleware.DomainErrorMiddleware",
     # Axes must be last: it turns a locked-out login into a 429 response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -199,7 +202,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"quizzes.tasks.*": {"queue": "bulk_scoring"}}
+# Bulk scoring has its own queue; everything else (the minute's expiry) stays on default,
+# so a long rescore never delays closing the attempts whose time is up.
+CELERY_TASK_ROUTES = {"quizzes.tasks.bulk_*": {"queue": "bulk_scoring"}}
+# What `make beat` sends: close the attempts whose time is up (pages never submit on a
+# read), and requeue the pending chunks of running bulk jobs in case the broker lost
+# them. Both tasks are idempotent, so a late or doubled run changes nothing.
+CELERY_BEAT_SCHEDULE = {
+    "attempts-expire": {"task": "quizzes.tasks.attempts_expire", "schedule": 60.0},
+    "bulk-jobs-requeue": {"task": "quizzes.tasks.bulk_jobs_requeue", "schedule": 5 * 60.0},
+}
 # With Redis a task unacknowledged past the visibility timeout is delivered again:
 # keep it above the hard time limit.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}

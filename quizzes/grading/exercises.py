@@ -27,7 +27,7 @@ from codesets.domain.shapes import canonical, compact, family_of
 from codesets.domain.systems import System
 from quizzes.grading import messages
 from quizzes.grading.engine import grader_for
-from quizzes.grading.kinds import FindingKind, LineList, LineRef
+from quizzes.grading.kinds import FindingKind, LineList, LineRef, kind_label
 from quizzes.grading.policy import (
     DEFAULT_POLICY,
     RULES_VERSION,
@@ -414,14 +414,16 @@ def clean_answer(exercise_type: str, raw: object) -> dict[str, object]:
 
 
 def answer_sheet_from_json(answer: Mapping[str, object]) -> AnswerSheet:
-    """A stored full-coding answer as the engine's AnswerSheet; blank lines are skipped."""
+    """A stored full-coding answer (as :func:`clean_answer` stores it) as the engine's
+    AnswerSheet; blank lines are skipped. A stored answer that is not in that shape
+    raises ExerciseSchemaError: it was not written by this project."""
     diagnoses = tuple(str(code) for code in _list(answer.get("diagnoses"), "") if code)
     procedures = tuple(
         AnswerProcedure(
             code=str(line["code"]),
             modifiers=tuple(str(m) for m in line.get("modifiers", ())),
-            units=_int_or(line.get("units", 1), 1),
-            dx_pointers=tuple(_int_or(p, 0) for p in line.get("dx_pointers", ())),
+            units=_whole(line.get("units", 1), "units", 0),
+            dx_pointers=tuple(_whole(p, "dx_pointers", 0) for p in line.get("dx_pointers", ())),
         )
         for line in _list(answer.get("procedures"), "")
         if isinstance(line, Mapping) and line.get("code")
@@ -678,6 +680,7 @@ def findings_before_review(findings: Sequence[Mapping[str, object]]) -> list[dic
         shown.append(
             {
                 "kind": str(finding.get("kind")),
+                "label": kind_label(finding.get("kind")),
                 "line": str(finding.get("line", "")),
                 "code": finding.get("code"),
                 "message": message,
@@ -689,6 +692,7 @@ def findings_before_review(findings: Sequence[Mapping[str, object]]) -> list[dic
         shown.append(
             {
                 "kind": FindingKind.MISSING.value,
+                "label": FindingKind.MISSING.facts.label,
                 "line": "",
                 "code": None,
                 "message": f"{missing} required {noun} not reported yet.",

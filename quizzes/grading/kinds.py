@@ -307,6 +307,20 @@ WRONG_CODE_KINDS = frozenset(
 )
 
 
+# Where employer reports group each skill: a hiring manager reads the 7th character as
+# part of specificity and Excludes1 among the guideline conflicts.
+_REPORT_AREAS: dict[Skill, Skill] = {
+    Skill.SEVENTH_CHARACTER: Skill.SPECIFICITY,
+    Skill.EXCLUDES1: Skill.GUIDELINES,
+}
+
+
+def report_area(kind: FindingKind) -> str:
+    """The skill group an employer report counts a finding kind under."""
+    skill = kind.facts.skill
+    return SKILL_LABELS[_REPORT_AREAS.get(skill, skill)]
+
+
 def kind_label(value: object) -> str:
     """The human label of a stored kind (its own text, tidied, for a kind no grader
     writes any more)."""

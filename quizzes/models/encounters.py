@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+
+from quizzes.grading.exercises import ExerciseSchemaError, answer_key_from_json
 
 
 class EncounterSource(models.TextChoices):
@@ -66,3 +71,18 @@ class Encounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.slug}: {self.title}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.clean_key()
+        super().save(*args, **kwargs)
+
+    def clean_key(self) -> None:
+        """The key can be read by the grader (its codes are checked against the release
+        by the library and authoring checks): exercises copy it, so a key that cannot be
+        graded is refused here, never when a learner's answer is graded."""
+        try:
+            answer_key_from_json(self.key)
+        except ExerciseSchemaError as error:
+            raise ValidationError(
+                {"key": f"This answer key cannot be graded: {error}."}, code="invalid_key"
+            ) from None

@@ -6,10 +6,14 @@ learner's browser is built by the selectors from the public fields alone.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 
+from quizzes.grading.exercises import ExerciseSchemaError, canonical_payload
 from quizzes.models.encounters import Encounter
 
 
@@ -115,6 +119,20 @@ class QuizItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quiz_id}#{self.position} {self.exercise_type} {self.encounter_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.clean()
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        """The payload fits its type's schema, stored in canonical form: an exercise
+        that cannot be graded is refused here, never at grading time."""
+        try:
+            self.exercise = canonical_payload(self.exercise, exercise_type=self.exercise_type)
+        except ExerciseSchemaError as error:
+            raise ValidationError(
+                {"exercise": f"This exercise cannot be graded: {error}."}, code="invalid_exercise"
+            ) from None
 
 
 class Assignment(models.Model):

@@ -354,7 +354,7 @@
       item.className = "list-group-item finding finding-" + (finding.kind === "correct" ? "ok" : (finding.advisory ? "advice" : "bad"));
       var badge = document.createElement("span");
       badge.className = "badge me-2 " + (finding.kind === "correct" ? "text-bg-success" : (finding.advisory ? "text-bg-info" : "text-bg-danger"));
-      badge.textContent = finding.kind.replace(/_/g, " ");
+      badge.textContent = finding.label || finding.kind.replace(/_/g, " ");
       item.appendChild(badge);
       var where = lineName(finding.line);
       if (where) {

@@ -35,8 +35,8 @@ def last_signed_link(to: str) -> str:
 
 @pytest.fixture
 def library(db):
+    from quizzes.encounters.services import encounter_library_load
     from quizzes.models import Encounter
-    from quizzes.services import encounter_library_load
 
     encounter_library_load()
     return {encounter.slug: encounter for encounter in Encounter.objects.all()}
@@ -130,8 +130,8 @@ class World:
 def sit(candidate: Any, answers: int) -> Any:
     """Start, answer the first ``answers`` exercises exactly, submit."""
     from coding_course.assessments import services
+    from quizzes.attempts.services import response_save
     from quizzes.models import QuizItem
-    from quizzes.quiz_services import response_save
 
     attempt = services.sitting_start(candidate=candidate)
     for item_id in attempt.item_ids[:answers]:

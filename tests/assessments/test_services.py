@@ -13,9 +13,10 @@ from django.utils import timezone
 
 from coding_course.assessments import selectors, services
 from coding_course.assessments.models import Candidate, SittingEvent
-from quizzes import bulk_services
+from quizzes.attempts.services import quiz_item_add, response_save
+from quizzes.bulk import services as bulk_services
+from quizzes.errors import AttemptClosed
 from quizzes.models import AttemptStatus, BulkJobStatus, QuizItem, QuizMode
-from quizzes.quiz_services import AttemptClosed, quiz_item_add, response_save
 from tests.assessments.conftest import exact_answer, small_blueprint
 from tests.factories import EmployerFactory, InstructorFactory, StudentFactory
 from tests.quizzes.factories import QuizFactory
@@ -425,7 +426,16 @@ def test_a_corrected_key_rescores_every_candidate_after_a_dry_run(
     item = assessment.quiz.items.select_related("encounter").order_by("position").first()
     encounter = item.encounter
     dropped = encounter.key["diagnoses"][-1]["code"]
-    encounter.key = {**encounter.key, "diagnoses": encounter.key["diagnoses"][:-1]}
+    kept = len(encounter.key["diagnoses"]) - 1
+    # A valid corrected key: pointers to the dropped line go with it.
+    encounter.key = {
+        **encounter.key,
+        "diagnoses": encounter.key["diagnoses"][:-1],
+        "procedures": [
+            {**line, "dx_pointers": [p for p in line.get("dx_pointers", []) if p <= kept]}
+            for line in encounter.key["procedures"]
+        ],
+    }
     encounter.key_version += 1
     encounter.save()
     before = selectors.assessment_results(assessment=assessment)

@@ -19,7 +19,7 @@ from coding_course.accounts.models import User
 from coding_course.assessments import services
 from coding_course.assessments.invitation_csv import MAX_BYTES
 from coding_course.assessments.models import Assessment, Candidate, SittingEvent
-from quizzes.models import Attempt, AttemptStatus, BulkJob, QuizItem
+from quizzes.models import Attempt, AttemptStatus, BulkJob, QuizItem, Score
 from tests.assessments.conftest import last_signed_link, small_blueprint
 from tests.factories import InstructorFactory, StaffFactory, StudentFactory
 
@@ -159,7 +159,7 @@ def test_lists_and_exports_show_only_the_own_organisation(client, world):
     home = client.get(reverse("assessments:home")).content.decode()
     assert "Assessment org-a" in home
     assert "Assessment org-b" not in home
-    employer_area = client.get(reverse("accounts:employer_home"))
+    employer_area = client.get(reverse("accounts:employer_home"), follow=True)
     assert employer_area.status_code == 200
     assert b"Assessment org-a" in employer_area.content
     assert b"Assessment org-b" not in employer_area.content
@@ -313,18 +313,30 @@ def test_a_candidate_sees_only_their_own_assessments(client, world):
 # The timed sitting through the pages
 
 
-def test_the_take_page_submits_an_expired_sitting_server_side(client, library, accepted):
+def test_an_expired_sitting_is_shown_as_time_up_and_submitted_by_a_post(client, library, accepted):
     from tests.factories import EmployerFactory
 
     assessment = small_blueprint(EmployerFactory())
     candidate = accepted(assessment, "late@x.test", extra_minutes=5)
     services.sitting_start(candidate=candidate, now=timezone.now() - dt.timedelta(minutes=36))
     client.force_login(candidate.user)
-    response = client.get(reverse("assessments:sitting_take", args=[candidate.pk]))
-    assert response.status_code == 302
+    # Reading the pages changes nothing: the take page sends the candidate to the
+    # sitting page, which says the time is up and offers the submit.
+    take = client.get(reverse("assessments:sitting_take", args=[candidate.pk]))
+    assert take.status_code == 302
+    assert take["Location"] == reverse("assessments:sitting", args=[candidate.pk])
+    sitting = client.get(take["Location"])
+    submit_url = reverse("assessments:sitting_submit", args=[candidate.pk])
+    assert b"Time is up" in sitting.content
+    assert f'action="{submit_url}"'.encode() in sitting.content
     attempt = Attempt.objects.get(pk=candidate.attempt_id)
+    assert attempt.status == AttemptStatus.IN_PROGRESS
+    assert not Score.objects.filter(response__attempt=attempt).exists()
+    # The POST submits, at the limit (35 minutes in).
+    assert client.post(submit_url).status_code == 302
+    attempt.refresh_from_db()
     assert attempt.status == AttemptStatus.SUBMITTED
-    assert attempt.finished_at == attempt.deadline  # submitted at the limit, 35 minutes in
+    assert attempt.finished_at == attempt.deadline
 
 
 def test_the_take_page_reports_page_events_with_the_csrf_header(library, accepted):

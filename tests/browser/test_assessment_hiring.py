@@ -68,7 +68,7 @@ def _sit(page, link: str, name: str, exercises_to_answer: int) -> None:
 
 def test_a_hiring_manager_compares_two_candidates(page, browser, live_server, codesets):
     from coding_course.assessments.models import Assessment, Candidate, SittingEvent
-    from quizzes.services import encounter_library_load
+    from quizzes.encounters.services import encounter_library_load
 
     encounter_library_load()
     errors: list[str] = []

@@ -26,8 +26,8 @@ def _type_line(page, *cells: str) -> None:
 def test_student_codes_a_practice_quiz_from_the_keyboard(page, codesets):
     script_errors: list[str] = []
     page.on("pageerror", lambda error: script_errors.append(str(error)))
+    from quizzes.encounters.services import encounter_library_load
     from quizzes.models import Encounter, Response
-    from quizzes.services import encounter_library_load
     from tests.quizzes.factories import quiz_with_items
 
     encounter_library_load()

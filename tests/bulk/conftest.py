@@ -16,8 +16,8 @@ def bulk_codesets(django_db_setup, django_db_blocker) -> None:
 
 @pytest.fixture
 def encounters(bulk_codesets, db):
+    from quizzes.encounters.services import encounter_library_load
     from quizzes.models import Encounter
-    from quizzes.services import encounter_library_load
 
     encounter_library_load()
     return list(Encounter.objects.order_by("slug"))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from django.http import Http404
 
-from quizzes import bulk_services as services
+from coding_course.accounts.errors import NotFound
+from quizzes import errors
+from quizzes.bulk import services
 from quizzes.grading.policy import RULES_VERSION
 from quizzes.models import (
     Attempt,
@@ -121,7 +122,7 @@ def _change_key(encounter):
 def test_dry_run_reports_per_learner_changes_and_apply_writes_them(
     world, instructor, django_capture_on_commit_callbacks
 ):
-    from quizzes.bulk_selectors import bulk_job_learner_changes
+    from quizzes.bulk.selectors import bulk_job_learner_changes
 
     _start(
         django_capture_on_commit_callbacks,
@@ -165,7 +166,7 @@ def test_dry_run_reports_per_learner_changes_and_apply_writes_them(
         rid: after[rid] for rid in (c.response_id for c in changed)
     }
     assert all(s.key_version == 2 for s in _world_scores(world).filter(response__item=item))
-    with pytest.raises(services.NotApplicable):
+    with pytest.raises(errors.NotApplicable):
         services.bulk_job_apply(job=dry, by=instructor)
 
 
@@ -175,7 +176,7 @@ def test_a_second_rescore_of_a_running_scope_is_refused(world, instructor):
     # running, as it would while a worker is busy with it.
     first = services.bulk_job_start(kind=BulkJobKind.COHORT, user=instructor, scope=scope)
     assert first.status == BulkJobStatus.RUNNING
-    with pytest.raises(services.ScopeBusy) as refused:
+    with pytest.raises(errors.ScopeBusy) as refused:
         services.bulk_job_start(kind=BulkJobKind.COHORT, user=instructor, scope=scope)
     assert refused.value.running == first
     assert BulkJob.objects.filter(scope_key=first.scope_key).count() == 1
@@ -335,14 +336,14 @@ def test_a_chunk_handed_another_organisations_responses_refuses_them(
         world_b.response_ids[:3]
     )
     # And B's quiz cannot be named as A's scope at all.
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         services.bulk_job_start(
             kind=BulkJobKind.COHORT, user=employer_a, scope={"quiz": world_b.quiz.pk}
         )
 
 
 def test_an_instructor_cannot_rescore_another_instructors_quiz(world):
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         services.bulk_job_start(
             kind=BulkJobKind.COHORT, user=InstructorFactory(), scope={"quiz": world.quiz.pk}
         )
@@ -355,7 +356,7 @@ def test_rescore_under_old_rules_scores_the_current_version_and_keeps_the_old(
         Score(response_id=rid, rules_version="0.9", score=0, max_score=1, percent=0)
         for rid in world.response_ids[:8]
     )
-    with pytest.raises(services.InvalidScope):
+    with pytest.raises(errors.InvalidScope):
         services.bulk_job_start(
             kind=BulkJobKind.RESCORE_RULES, user=instructor, scope={"rules_version": RULES_VERSION}
         )

@@ -195,7 +195,7 @@ def test_dry_run_then_apply_through_the_pages(
 def test_the_job_page_has_a_live_bar_without_inline_script_or_style(
     owner_client, world, instructor
 ):
-    from quizzes.bulk_services import bulk_job_start
+    from quizzes.bulk.services import bulk_job_start
 
     job = bulk_job_start(kind=BulkJobKind.COHORT, user=instructor, scope={"quiz": world.quiz.pk})
     response = owner_client.get(job.get_absolute_url())
@@ -240,7 +240,7 @@ def test_the_changes_csv_escapes_formula_looking_cells(
     ],
 )
 def test_another_users_job_and_quiz_are_404(client, world, instructor, intruder):
-    from quizzes.bulk_services import bulk_job_start
+    from quizzes.bulk.services import bulk_job_start
 
     job = bulk_job_start(kind=BulkJobKind.COHORT, user=instructor, scope={"quiz": world.quiz.pk})
     client.force_login(intruder())
@@ -258,7 +258,7 @@ def test_another_users_job_and_quiz_are_404(client, world, instructor, intruder)
 
 
 def test_employers_see_their_organisations_jobs_only(client, encounters, small_chunks):
-    from quizzes.bulk_services import bulk_job_start
+    from quizzes.bulk.services import bulk_job_start
     from tests.bulk.world import build_world
 
     org = OrganisationFactory()

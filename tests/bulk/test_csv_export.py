@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from quizzes.csv_export import SafeCsvWriter, spreadsheet_safe
+from quizzes.imports.csv_export import SafeCsvWriter, spreadsheet_safe
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from quizzes import csv_import
-from quizzes.csv_import import CodeLine, RowProblem, SheetRefused, SheetRow
+from quizzes.imports import csv_import
+from quizzes.imports.csv_import import CodeLine, RowProblem, SheetRefused, SheetRow
 
 HEADER = "learner,exercise,line,code,modifiers,units,dx_pointers\n"
 

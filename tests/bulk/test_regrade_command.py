@@ -38,7 +38,7 @@ def test_regrade_refuses_bad_arguments(world, instructor, argv, message):
 
 
 def test_regrade_resume_requeues_pending_chunks(world, instructor, capsys):
-    from quizzes.bulk_services import bulk_job_start
+    from quizzes.bulk.services import bulk_job_start
     from quizzes.models import BulkJobKind
 
     job = bulk_job_start(kind=BulkJobKind.COHORT, user=instructor, scope={"quiz": world.quiz.pk})

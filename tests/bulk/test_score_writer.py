@@ -8,7 +8,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from codesets.selectors import releases_in_force
-from quizzes import bulk_services, quiz_services
+from quizzes import scoring
+from quizzes.attempts import services as attempt_services
+from quizzes.bulk import services as bulk_services
 from quizzes.grading.policy import RULES_VERSION
 from quizzes.models import BulkJobKind, BulkJobStatus, Quiz, Score
 from tests.bulk.world import VARIANTS
@@ -19,13 +21,13 @@ def submitted(encounters, instructor, student):
     """One attempt submitted in-process: three full-coding exercises answered right,
     with a diagnosis missing and with a wrong first code."""
     quiz = Quiz.objects.create(title="submitted", owner=instructor, attempts_allowed=0)
-    items = [quiz_services.quiz_item_add(quiz=quiz, encounter=e) for e in encounters[:3]]
-    quiz_services.assignment_ensure(quiz=quiz, student=student)
-    attempt = quiz_services.attempt_start(quiz=quiz, user=student)
+    items = [attempt_services.quiz_item_add(quiz=quiz, encounter=e) for e in encounters[:3]]
+    attempt_services.assignment_ensure(quiz=quiz, student=student)
+    attempt = attempt_services.attempt_start(quiz=quiz, user=student)
     for variant, item in zip(VARIANTS, items, strict=False):
         answer = variant(item.exercise["answer"])
-        quiz_services.response_save(attempt=attempt, item=item, answer=answer)
-    return quiz_services.attempt_submit(attempt=attempt)
+        attempt_services.response_save(attempt=attempt, item=item, answer=answer)
+    return attempt_services.attempt_submit(attempt=attempt)
 
 
 def _stored(attempt):
@@ -97,16 +99,12 @@ def test_the_upsert_keeps_a_score_of_a_newer_key(
         Score.objects.filter(response_id=response_id).delete()
     else:
         Score.objects.filter(response_id=response_id).update(key_version=stored_version, score=-1)
-    grade = quiz_services.ItemGrade(
+    grade = scoring.ItemGrade(
         score=0.5, max_score=2.0, findings=[{"kind": "correct"}], releases={"CPT": "2026"}
     )
-    row = quiz_services.score_row(
-        response_id=response_id, grade=grade, key_version=incoming_version
-    )
+    row = scoring.score_row(response_id=response_id, grade=grade, key_version=incoming_version)
     with transaction.atomic():
-        result = quiz_services.scores_upsert(
-            [row], rules_version=RULES_VERSION, graded_at=timezone.now()
-        )
+        result = scoring.scores_upsert([row], rules_version=RULES_VERSION, graded_at=timezone.now())
     assert result == ({response_id} if written else set())
     stored = Score.objects.get(response_id=response_id, rules_version=RULES_VERSION)
     if written:

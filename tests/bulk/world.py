@@ -16,7 +16,8 @@ from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from coding_course.accounts.models import Role, User
-from quizzes import quiz_services
+from quizzes import scoring
+from quizzes.attempts import services as attempt_services
 from quizzes.models import Assignment, Attempt, AttemptStatus, Encounter, Quiz, QuizItem, Response
 
 Answer = dict[str, Any]
@@ -87,7 +88,7 @@ class World:
         for (item_id, variant), count in self.answer_counts.items():
             item = items[item_id]
             answer = VARIANTS[variant](item.exercise["answer"])
-            grade = quiz_services.response_grade(item=item, answer=answer)
+            grade = scoring.response_grade(item=item, answer=answer)
             total += grade.score * count
             maximum += grade.max_score * count
         return total, maximum
@@ -107,7 +108,7 @@ def build_world(
     if quiz is None:
         quiz = Quiz.objects.create(title=f"{prefix} quiz", owner=owner, attempts_allowed=0)
         for encounter in encounters:
-            quiz_services.quiz_item_add(quiz=quiz, encounter=encounter)
+            attempt_services.quiz_item_add(quiz=quiz, encounter=encounter)
     items = list(quiz.items.select_related("encounter").order_by("position", "id"))
     password = make_password(None)
     people = User.objects.bulk_create(

@@ -24,6 +24,7 @@ def _run(*args: str) -> tuple[object, str]:
     return json.loads(out.getvalue()), err.getvalue()
 
 
+@pytest.mark.full_release
 def test_codeset_stats_shape_and_counts() -> None:
     stats, _ = _run("codeset_stats")
     assert isinstance(stats, dict)
@@ -98,6 +99,7 @@ def test_unusable_arguments_exit_2(args: list[str]) -> None:
     assert "\n" not in str(error.value)
 
 
+@pytest.mark.full_release
 def test_import_codesets_bundled_twice_says_unchanged() -> None:
     summary, messages = _run("import_codesets")
     assert isinstance(summary, dict)

@@ -10,7 +10,11 @@ from codesets.domain.catalog import NoReleaseInForce
 from codesets.domain.systems import System
 from codesets.search import code_prefix_of, search_codes, words_of
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("bundled_codesets")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("bundled_codesets"),
+    pytest.mark.full_release,
+]
 
 IN_FORCE = dt.date(2026, 5, 1)
 

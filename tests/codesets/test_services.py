@@ -40,6 +40,7 @@ def _snapshot() -> tuple[int, int, int, list[tuple[str, str]]]:
     )
 
 
+@pytest.mark.full_release
 def test_bundled_icd10cm_counts_match_the_release() -> None:
     release = Release.objects.get(system="ICD-10-CM", version="2026-04")
     assert (release.code_count, release.billable_count) == (98186, 74719)

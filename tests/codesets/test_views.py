@@ -19,6 +19,7 @@ def _detail(system: str, code: str) -> str:
     return reverse("codesets:code_detail", args=[system, code])
 
 
+@pytest.mark.full_release
 def test_search_page_works_without_javascript(client: Client) -> None:
     response = client.get(reverse("codesets:search"), {"q": "strep throat", "date": "2026-05-01"})
     html = response.content.decode()

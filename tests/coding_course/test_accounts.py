@@ -8,25 +8,34 @@ from tests.factories import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
+# Page, roles allowed, and where an allowed role lands (None: the page itself).
 ROLE_PAGES = [
-    ("accounts:instructor_home", {Role.INSTRUCTOR, Role.STAFF}),
-    ("accounts:employer_home", {Role.EMPLOYER, Role.STAFF}),
+    ("accounts:instructor_home", {Role.INSTRUCTOR, Role.STAFF}, None),
+    # The employer area is the assessments dashboard, reached by its URL name.
+    ("accounts:employer_home", {Role.EMPLOYER, Role.STAFF}, "assessments:home"),
 ]
 
 
-@pytest.mark.parametrize(("url_name", "allowed"), ROLE_PAGES)
+@pytest.mark.parametrize(("url_name", "allowed", "lands_on"), ROLE_PAGES)
 @pytest.mark.parametrize("user_fixture", ["student", "instructor", "employer", "staff_user"])
-def test_role_pages_are_enforced_on_the_server(client, request, url_name, allowed, user_fixture):
+def test_role_pages_are_enforced_on_the_server(
+    client, request, url_name, allowed, lands_on, user_fixture
+):
     user = request.getfixturevalue(user_fixture)
     client.force_login(user)
     response = client.get(reverse(url_name))
-    expected = 200 if user.role in allowed else 403
-    assert response.status_code == expected
-    if expected == 403:
+    if user.role not in allowed:
+        assert response.status_code == 403
         assert b"You do not have access" in response.content
+    elif lands_on is None:
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 302
+        assert response["Location"] == reverse(lands_on)
+        assert client.get(response["Location"]).status_code == 200
 
 
-@pytest.mark.parametrize("url_name", [name for name, _ in ROLE_PAGES])
+@pytest.mark.parametrize("url_name", [name for name, _, _ in ROLE_PAGES])
 def test_anonymous_users_are_sent_to_login(client, url_name):
     url = reverse(url_name)
     response = client.get(url)

@@ -90,8 +90,8 @@ def world(django_db_setup, django_db_blocker) -> Iterator[BulkWorld]:
             "the bulk integration tests need PostgreSQL (DATABASE_URL=postgres://...)",
         )
         from coding_course.accounts.models import Role, User
+        from quizzes.encounters.services import encounter_library_load
         from quizzes.models import BulkJob, Quiz
-        from quizzes.services import encounter_library_load
         from tests.bulk.world import build_world, full_coding_encounters
         from tests.conftest import ensure_bundled_codesets
 
@@ -307,7 +307,7 @@ def _wait_for_chunks(job_id: int, done: int, timeout: float = 60) -> None:
 
 
 def _start_job(world: BulkWorld):
-    from quizzes.bulk_services import bulk_job_start
+    from quizzes.bulk.services import bulk_job_start
     from quizzes.models import BulkJobKind
 
     return bulk_job_start(kind=BulkJobKind.COHORT, user=world.owner, scope={"quiz": world.quiz_id})
@@ -373,7 +373,7 @@ def test_a_worker_killed_mid_job_loses_nothing(fresh, workers, broker_url):
 def test_negative_control_early_acknowledgement_loses_a_chunk_the_harness_detects(
     fresh, workers, broker_url
 ):
-    from quizzes.bulk_services import bulk_job_cancel
+    from quizzes.bulk.services import bulk_job_cancel
 
     early = {
         "BULK_FAULT_INJECT": "delay_ms=300",
@@ -393,7 +393,7 @@ def test_negative_control_early_acknowledgement_loses_a_chunk_the_harness_detect
 
 def test_chunks_delivered_twice_change_nothing(fresh, workers, broker_url):
     from coding_course.celery import app
-    from quizzes.bulk_services import enqueue_chunks
+    from quizzes.bulk.services import enqueue_chunks
     from quizzes.models import BulkJob, Score
 
     _spawn(workers, fresh, broker_url)

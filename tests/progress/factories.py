@@ -38,7 +38,7 @@ def encounter_make(*, tags: Sequence[str], title: str = "") -> Encounter:
         difficulty=2,
         tags=list(tags),
         note="A fictional note.",
-        key={"diagnoses": [], "procedures": []},
+        key={"diagnoses": [{"code": "J02.0"}], "procedures": []},
         content_hash=f"{number:064d}",
     )
 
@@ -52,6 +52,26 @@ class Graded:
     max_score: float
     findings: list[dict[str, Any]] = field(default_factory=list)
     exercise_type: str = "full_coding"
+
+
+# A gradable payload per type: items must validate when saved (QuizItem.clean); these
+# tests read stored scores only, so any valid exercise of the right type will do.
+_PAYLOADS: dict[str, dict[str, Any]] = {
+    "full_coding": {"answer": {"diagnoses": [{"code": "J02.0"}], "procedures": []}},
+    "best_code": {"choices": ["J20.9", "J20.8"], "answer": "J20.9"},
+    "code_family": {"choices": ["ICD-10-CM", "CPT", "HCPCS"], "answer": "CPT"},
+    "specificity": {"answer": "S52.532A"},
+    "sequencing": {"answer": ["E11.42", "I10"]},
+    "linkage": {"answer": {"99213": ["J02.0"]}},
+    "audit": {
+        "claim": {"diagnoses": ["J02.9"]},
+        "answer": [{"line": "diagnoses[0]", "fix": "J02.0"}],
+    },
+}
+
+
+def exercise_payload(exercise_type: str) -> dict[str, Any]:
+    return {"type": exercise_type, **_PAYLOADS[exercise_type]}
 
 
 def finding(kind: str, line: str, code: str | None, **extra: Any) -> dict[str, Any]:
@@ -76,7 +96,7 @@ def submitted_attempt(
                 quiz=quiz,
                 encounter=encounter,
                 exercise_type=entry.exercise_type,
-                exercise={"type": entry.exercise_type, "answer": None},
+                exercise=exercise_payload(entry.exercise_type),
                 labels=list(entry.labels),
                 position=position,
             )

@@ -17,7 +17,7 @@ from coding_course.progress.analytics import Skill
 from coding_course.progress.models import LearnerGroup
 from quizzes.models import Attempt, AttemptStatus, Quiz, QuizItem, Response, Score, ScoreOverride
 from tests.factories import InstructorFactory, StaffFactory, StudentFactory
-from tests.progress.factories import encounter_make, finding
+from tests.progress.factories import encounter_make, exercise_payload, finding
 
 pytestmark = pytest.mark.django_db
 
@@ -179,7 +179,7 @@ def test_group_summary_names_the_weakest_area_across_the_group(groups, learner_w
         quiz=quiz,
         encounter=encounter_make(tags=["icd-10-cm", "chapter-19"]),
         exercise_type="full_coding",
-        exercise={},
+        exercise=exercise_payload("full_coding"),
         labels=["icd-10-cm", "chapter-19"],
     )
     start = timezone.now() - dt.timedelta(hours=1)
@@ -255,7 +255,7 @@ def test_the_page_of_500_graded_responses_runs_a_bounded_number_of_queries(
                 quiz=quiz,
                 encounter=encounters[i % 4],
                 exercise_type="full_coding",
-                exercise={},
+                exercise=exercise_payload("full_coding"),
                 labels=list(encounters[i % 4].tags),
                 position=i,
             )

@@ -17,8 +17,8 @@ def quiz_codesets(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> 
 @pytest.fixture
 def library(quiz_codesets, db):
     """Every library encounter, by slug."""
+    from quizzes.encounters.services import encounter_library_load
     from quizzes.models import Encounter
-    from quizzes.services import encounter_library_load
 
     encounter_library_load()
     return {encounter.slug: encounter for encounter in Encounter.objects.all()}

@@ -7,7 +7,7 @@ from typing import Any
 
 import factory
 
-from quizzes import quiz_services
+from quizzes.attempts import services as attempt_services
 from quizzes.models import Encounter, Quiz, QuizMode
 from tests.factories import InstructorFactory
 
@@ -28,7 +28,7 @@ def quiz_with_items(
     """A quiz of one full-coding exercise per encounter, assigned to ``students``."""
     quiz = QuizFactory(**settings)
     for encounter in encounters:
-        quiz_services.quiz_item_add(quiz=quiz, encounter=encounter)
+        attempt_services.quiz_item_add(quiz=quiz, encounter=encounter)
     for student in students:
-        quiz_services.assignment_ensure(quiz=quiz, student=student, by=quiz.owner)
+        attempt_services.assignment_ensure(quiz=quiz, student=student, by=quiz.owner)
     return quiz

@@ -12,9 +12,9 @@ import yaml
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from quizzes.encounters.services import encounter_library_load
 from quizzes.generation.encounters import bundled_library_path
 from quizzes.models import Encounter
-from quizzes.services import encounter_library_load
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from quizzes import quiz_services as services
+from quizzes.attempts import services
+from quizzes.attempts.selectors import quiz_item_analysis
 from quizzes.models import Encounter, EncounterSource, Quiz, QuizItem
-from quizzes.selectors import quiz_item_analysis
 from tests.factories import StudentFactory
 from tests.quizzes.factories import quiz_with_items
 from tests.quizzes.test_quiz_services import CYSTITIS, RIGHT_ANSWER

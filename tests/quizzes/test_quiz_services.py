@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from quizzes import quiz_services as services
+from quizzes import errors, scoring
+from quizzes.attempts import services
 from quizzes.grading.policy import RULES_VERSION
 from quizzes.models import AttemptStatus, QuizMode, Response, Score, ScoreOverride
 from tests.quizzes.factories import quiz_with_items
@@ -99,19 +100,19 @@ def test_clean_answer_keeps_a_bounded_full_coding_shape(raw, expected):
 
 def test_start_needs_an_assignment_an_open_quiz_and_an_attempt_left(library, student):
     quiz = quiz_with_items(encounters=[library[CYSTITIS]], attempts_allowed=1)
-    with pytest.raises(services.NotAssigned):
+    with pytest.raises(errors.NotAssigned):
         services.attempt_start(quiz=quiz, user=student)
     services.assignment_ensure(quiz=quiz, student=student)
     quiz.opens_at = timezone.now() + dt.timedelta(days=1)
     quiz.save()
-    with pytest.raises(services.QuizNotOpen):
+    with pytest.raises(errors.QuizNotOpen):
         services.attempt_start(quiz=quiz, user=student)
     quiz.opens_at = None
     quiz.save()
     attempt = services.attempt_start(quiz=quiz, user=student)
     assert services.attempt_start(quiz=quiz, user=student) == attempt  # resumed, not new
     services.attempt_submit(attempt=attempt)
-    with pytest.raises(services.NoAttemptsLeft):
+    with pytest.raises(errors.NoAttemptsLeft):
         services.attempt_start(quiz=quiz, user=student)
 
 
@@ -131,7 +132,7 @@ def test_submit_grades_with_the_engine_and_a_second_submit_changes_nothing(libra
     assert (second.finished_at, second.score) == (first.finished_at, first.score)
     assert Score.objects.filter(response__attempt=attempt).count() == 1
     assert Score.objects.get().graded_at == score.graded_at
-    with pytest.raises(services.AttemptClosed):
+    with pytest.raises(errors.AttemptClosed):
         services.response_save(attempt=attempt, item=item, answer={"diagnoses": ["J02.0"]})
     assert Response.objects.get().answer == RIGHT_ANSWER
 
@@ -149,7 +150,7 @@ def test_deadline_is_enforced_by_the_server_with_the_saved_answers(library, stud
     )
 
     late = start + dt.timedelta(minutes=11)
-    with pytest.raises(services.AttemptClosed):
+    with pytest.raises(errors.AttemptClosed):
         services.response_save(
             attempt=attempt, item=item, answer={"diagnoses": ["J02.0"]}, now=late
         )
@@ -170,12 +171,12 @@ def test_practice_checks_are_limited_per_item_and_refused_in_exams(library, stud
     ]
     assert [r.tries_left for r in results] == [1, 0]
     assert results[0].grade.percent < 100
-    with pytest.raises(services.TriesExhausted):
+    with pytest.raises(errors.TriesExhausted):
         services.response_check(attempt=attempt, item=item, answer=RIGHT_ANSWER)
 
     exam = quiz_with_items(encounters=[library[CYSTITIS]], students=[student], mode=QuizMode.EXAM)
     exam_attempt = services.attempt_start(quiz=exam, user=student)
-    with pytest.raises(services.CheckNotAllowed):
+    with pytest.raises(errors.CheckNotAllowed):
         services.response_check(attempt=exam_attempt, item=exam.items.get(), answer=RIGHT_ANSWER)
 
 
@@ -196,7 +197,7 @@ def test_practice_checks_are_limited_per_item_and_refused_in_exams(library, stud
     ],
 )  # fmt: skip
 def test_feedback_before_review_names_no_key_value(finding, hidden):
-    shown = services.findings_without_key([finding])
+    shown = scoring.findings_without_key([finding])
     assert hidden not in str([{k: v for k, v in f.items() if k != "code"} for f in shown])
     assert all("expected" not in f for f in shown)
 
@@ -229,7 +230,7 @@ def test_override_is_kept_with_who_and_why_and_moves_the_total(library, student,
 def test_review_is_allowed_only_as_the_quiz_says(
     library, student, policy, release_in_hours, submitted, allowed
 ):
-    from quizzes.selectors import review_allowed
+    from quizzes.attempts.selectors import review_allowed
 
     release = None
     if release_in_hours is not None:

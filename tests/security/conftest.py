@@ -80,7 +80,8 @@ def signed_in(user: Any, *, csrf: bool = False) -> Client:
 
 def _side(letter: str, encounters: dict[str, Any], accept: Any, capture: Any) -> Side:
     from coding_course.progress import services as progress_services
-    from quizzes import bulk_services, quiz_services
+    from quizzes.attempts import services as attempt_services
+    from quizzes.bulk import services as bulk_services
     from quizzes.models import BulkJobKind, QuizMode, ReviewPolicy
     from tests.quizzes.factories import quiz_with_items
 
@@ -120,9 +121,11 @@ def _side(letter: str, encounters: dict[str, Any], accept: Any, capture: Any) ->
         review_policy=ReviewPolicy.NEVER,
     )
     # The first student's practice attempt stays open; the second's is submitted.
-    attempts = [quiz_services.attempt_start(quiz=practice, user=student) for student in students]
-    quiz_services.response_save(attempt=attempts[1], item=practice.items.get(), answer=WRONG_ANSWER)
-    quiz_services.attempt_submit(attempt=attempts[1])
+    attempts = [attempt_services.attempt_start(quiz=practice, user=student) for student in students]
+    attempt_services.response_save(
+        attempt=attempts[1], item=practice.items.get(), answer=WRONG_ANSWER
+    )
+    attempt_services.attempt_submit(attempt=attempts[1])
 
     group = progress_services.group_create(owner=instructor, name=f"Group {letter.upper()}")
     for student in students:

@@ -10,9 +10,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _one_minute(monkeypatch):
     """Keep every request inside one window, so a minute boundary cannot reset it."""
-    import coding_course.ratelimit
+    import coding_course.accounts.ratelimit
 
-    monkeypatch.setattr(coding_course.ratelimit, "clock", lambda: 1_800_000_000.0)
+    monkeypatch.setattr(coding_course.accounts.ratelimit, "clock", lambda: 1_800_000_000.0)
 
 
 @pytest.mark.parametrize("path", ["/codes/api/search?q=J02", "/codes/?q=J02"])

@@ -19,9 +19,9 @@ from django.urls import reverse
 from coding_course.assessments.invitation_csv import MAX_BYTES as INVITE_MAX_BYTES
 from coding_course.assessments.invitation_csv import MAX_ROWS as INVITE_MAX_ROWS
 from coding_course.assessments.models import Candidate
-from quizzes.csv_import import MAX_BYTES as SHEET_MAX_BYTES
-from quizzes.csv_import import MAX_ROWS as SHEET_MAX_ROWS
-from quizzes.forms import MAX_IMPORT_BYTES as ENCOUNTER_MAX_BYTES
+from quizzes.encounters.forms import MAX_IMPORT_BYTES as ENCOUNTER_MAX_BYTES
+from quizzes.imports.csv_import import MAX_BYTES as SHEET_MAX_BYTES
+from quizzes.imports.csv_import import MAX_ROWS as SHEET_MAX_ROWS
 from quizzes.models import Attempt, BulkJob, BulkJobChange, Encounter
 from tests.security.conftest import signed_in
 

@@ -17,8 +17,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from coding_course.assessments.models import Candidate
-from quizzes import quiz_services
-from quizzes.csv_export import FORMULA_STARTS
+from quizzes.attempts import services as attempt_services
+from quizzes.imports.csv_export import FORMULA_STARTS
 from quizzes.models import BulkJob
 from tests.factories import StudentFactory
 from tests.security.conftest import signed_in
@@ -58,8 +58,8 @@ def test_the_gradebook_export(world):
     for number, payload in enumerate(PAYLOADS):
         # Stored directly, as the admin could: the sign-up form would refuse such names.
         student = StudentFactory(username=payload, email=f"gradebook{number}@side-a.test")
-        quiz_services.assignment_ensure(quiz=quiz, student=student)
-        quiz_services.attempt_start(quiz=quiz, user=student)
+        attempt_services.assignment_ensure(quiz=quiz, student=student)
+        attempt_services.attempt_start(quiz=quiz, user=student)
     response = signed_in(world.a.instructor).get(reverse("quizzes:gradebook_csv", args=[quiz.pk]))
     assert_defused(parse(response), PAYLOADS)
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from quizzes.encounters.services import encounter_library_load
 from quizzes.generation.encounters import EncounterFileError
-from quizzes.services import encounter_library_load
 
 
 class Command(BaseCommand):

@@ -17,9 +17,10 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.http import Http404
 
-from quizzes import bulk_services
+from coding_course.accounts.errors import NotFound
+from quizzes.bulk import services as bulk_services
+from quizzes.errors import InvalidScope, ScopeBusy
 from quizzes.models import BulkJobKind
 
 
@@ -54,11 +55,11 @@ class Command(BaseCommand):
             job = bulk_services.bulk_job_start(
                 kind=kind, user=user, scope=scope, dry_run=options["dry_run"]
             )
-        except bulk_services.ScopeBusy as busy:
+        except ScopeBusy as busy:
             running = busy.running.pk if busy.running else None
             message = f"a job over this scope is running: {running}"
             raise CommandError(message, returncode=3) from busy
-        except (bulk_services.InvalidScope, Http404) as problem:
+        except (InvalidScope, NotFound) as problem:
             raise CommandError(str(problem) or "not in reach", returncode=2) from problem
         job.refresh_from_db()
         self.stdout.write(

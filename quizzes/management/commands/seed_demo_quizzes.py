@@ -14,9 +14,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from quizzes import quiz_services
+from quizzes.attempts.services import assignment_ensure, quiz_item_add
+from quizzes.encounters.services import encounter_library_load, exercises_generate
 from quizzes.models import Encounter, ExerciseType, Quiz, QuizMode, ReviewPolicy
-from quizzes.services import encounter_library_load
 
 PER_FAMILY_QUIZ = 6
 # The mixed quiz draws from this many encounters' exercises of every type.
@@ -130,12 +130,12 @@ def _add_missing_items(quiz: Quiz, demo: DemoQuiz, encounters: list[Encounter]) 
             if (encounter.pk, kind) in have:
                 continue
             if kind == ExerciseType.FULL_CODING:
-                quiz_services.quiz_item_add(quiz=quiz, encounter=encounter)
+                quiz_item_add(quiz=quiz, encounter=encounter)
                 added += 1
                 continue
-            generated = quiz_services.exercises_generate(encounter=encounter, types=[kind])
+            generated = exercises_generate(encounter=encounter, types=[kind])
             if generated:
-                quiz_services.quiz_item_add(
+                quiz_item_add(
                     quiz=quiz, encounter=encounter, exercise_type=kind, exercise=generated[0]
                 )
                 added += 1
@@ -169,7 +169,7 @@ class Command(BaseCommand):
                     },
                 )
                 added = _add_missing_items(quiz, demo, encounters)
-                quiz_services.assignment_ensure(quiz=quiz, student=student, by=instructor)
+                assignment_ensure(quiz=quiz, student=student, by=instructor)
                 summary.append(
                     {
                         "quiz": demo.key,

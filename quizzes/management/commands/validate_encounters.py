@@ -12,8 +12,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from quizzes.encounters.selectors import encounter_library_problems
 from quizzes.generation.encounters import EncounterFileError
-from quizzes.selectors_encounters import encounter_library_problems
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from quizzes import bulk_views as views
+from quizzes.bulk import views
 
 app_name = "bulk"
 

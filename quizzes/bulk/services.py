@@ -49,17 +49,15 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, FilteredRelation, Lookup, Max, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import F, FilteredRelation, Lookup, Max, Q
 from django.utils import timezone
 
-from codesets.adapters import memory_catalog_for_date
 from codesets.domain.shapes import canonical, has_shape
 from codesets.domain.systems import System
 from codesets.models import Code, Release
 from coding_course.accounts.models import Role
-from quizzes import csv_import
-from quizzes.bulk_selectors import (
+from quizzes.attempts.services import attempt_seed
+from quizzes.bulk.selectors import (
     item_get_for_bulk,
     quiz_get_for_bulk,
     quiz_items_numbered,
@@ -67,10 +65,9 @@ from quizzes.bulk_selectors import (
     responses_in_reach,
     scope_response_ids,
 )
-from quizzes.grading.engine import Grader
+from quizzes.errors import AlreadyImported, InvalidScope, NotApplicable, ScopeBusy
 from quizzes.grading.policy import RULES_VERSION
-from quizzes.grading.types import AnswerKey, Patient
-from quizzes.grading.types import Encounter as GradingEncounter
+from quizzes.imports import csv_import
 from quizzes.models import (
     Assignment,
     Attempt,
@@ -87,17 +84,15 @@ from quizzes.models import (
     Quiz,
     QuizItem,
     Response,
-    Score,
-    ScoreOverride,
 )
-from quizzes.quiz_services import (
+from quizzes.scoring import (
+    Catalogs,
     ItemGrade,
     ScoreRow,
-    answer_key_from_json,
-    answer_sheet_from_json,
-    attempt_seed,
+    attempt_totals_refresh,
     clean_answer,
-    response_grade,
+    gradable_items,
+    grade_responses,
     score_row,
     scores_upsert,
 )
@@ -112,38 +107,6 @@ DEFAULT_CHUNK_SIZE = 1000
 MAX_CHUNK_RUNS = 9
 # Two scores closer than this are the same score (they are rounded to 4 places).
 _SAME = 1e-9
-
-
-class BulkJobError(Exception):
-    """A refused bulk action; ``code`` is stable for views and tests."""
-
-    code = "bulk_error"
-
-
-class ScopeBusy(BulkJobError):
-    """A job over the same scope is running; ``running`` is that job (409)."""
-
-    code = "scope_busy"
-
-    def __init__(self, running: BulkJob | None) -> None:
-        super().__init__("A job over this scope is already running.")
-        self.running = running
-
-
-class InvalidScope(BulkJobError):
-    code = "invalid_scope"
-
-
-class AlreadyImported(BulkJobError):
-    code = "already_imported"
-
-    def __init__(self, earlier: BulkJob) -> None:
-        super().__init__(f"This file was already imported into this quiz (job {earlier.pk}).")
-        self.earlier = earlier
-
-
-class NotApplicable(BulkJobError):
-    code = "not_applicable"
 
 
 def chunk_size() -> int:
@@ -249,7 +212,7 @@ def enqueue_chunks(chunk_ids: Iterable[int]) -> int:
 
 
 def _scope_for(kind: str, user: Any, scope: Mapping[str, Any]) -> dict[str, Any]:
-    """The scope, checked against what the user may reach (Http404 otherwise)."""
+    """The scope, checked against what the user may reach (NotFound otherwise)."""
     if kind == BulkJobKind.RESCORE_KEY:
         if "item" in scope:
             return {"item": item_get_for_bulk(item_id=int(scope["item"]), user=user).pk}
@@ -589,12 +552,12 @@ def _key_codes(key: Mapping[str, Any], system: System) -> Iterable[tuple[str, st
 # ---------------------------------------------------------------------------- scoring
 
 
-class _Graders:
-    """One memoising Grader per set of releases, for the life of the process.
+class _WorkerCatalogs:
+    """The in-memory catalogs a worker grades with, kept for the life of the process.
 
-    Which releases answer for a date is cached too; a fingerprint of the release table
-    (one small query per chunk) empties both caches when a release is added or
-    replaced, so a new import is never graded against the old catalog.
+    A fingerprint of the release table (one small query per chunk) replaces them when a
+    release is added or replaced, so a new import is never graded against the old
+    catalog.
 
     A loaded catalog is millions of long-lived objects that the cyclic garbage
     collector would otherwise walk again and again while chunks allocate findings:
@@ -606,10 +569,9 @@ class _Graders:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._fingerprint: tuple[Any, ...] | None = None
-        self._by_date: dict[dt.date, tuple[Grader, dict[str, str]]] = {}
-        self._by_releases: dict[tuple[tuple[str, str], ...], Grader] = {}
+        self._catalogs = Catalogs(memory=True)
 
-    def refresh(self) -> None:
+    def current(self) -> Catalogs:
         fingerprint = tuple(
             Release.objects.order_by("id").values_list(
                 "id", "content_hash", "supplement_hash", "effective_from", "effective_to"
@@ -618,84 +580,12 @@ class _Graders:
         with self._lock:
             if fingerprint != self._fingerprint:
                 self._fingerprint = fingerprint
-                self._by_date.clear()
-                self._by_releases.clear()
+                self._catalogs = Catalogs(memory=True)
                 gc.unfreeze()
-
-    def for_date(self, day: dt.date) -> tuple[Grader, dict[str, str]]:
-        with self._lock:
-            known = self._by_date.get(day)
-        if known is not None:
-            return known
-        catalog = memory_catalog_for_date(day)
-        releases = {system.value: info.version for system, info in catalog.releases.items()}
-        signature = tuple(sorted(releases.items()))
-        with self._lock:
-            grader = self._by_releases.setdefault(signature, Grader(catalog))
-            self._by_date[day] = (grader, releases)
-        gc.freeze()
-        return grader, releases
+            return self._catalogs
 
 
-_graders = _Graders()
-
-
-@dataclass(frozen=True)
-class _ItemPlan:
-    """What grading one item needs, loaded once per chunk."""
-
-    item: QuizItem
-    key_version: int
-    key: AnswerKey | None
-    encounter: GradingEncounter
-    problem: str = ""
-
-    def grade(self, answer: Mapping[str, Any]) -> ItemGrade:
-        if self.problem:
-            raise ValueError(self.problem)
-        if self.key is None:
-            return response_grade(item=self.item, answer=answer)
-        grader, _ = _graders.for_date(self.encounter.date_of_service)
-        result = grader.grade(self.key, answer_sheet_from_json(answer), self.encounter)
-        findings = [finding.as_json() for finding in result.findings]
-        return ItemGrade(result.score, result.max_score, findings, result.releases)
-
-
-def _item_plans(item_ids: Iterable[int], *, prefer_encounter_key: bool) -> dict[int, _ItemPlan]:
-    """Items in the shape grading needs. A rescore after a key change grades full
-    coding against the encounter's newer key even before it is copied (a dry run)."""
-    rows = QuizItem.objects.filter(pk__in=set(item_ids)).values(
-        "id",
-        "exercise_type",
-        "exercise",
-        "key_version",
-        "encounter__key",
-        "encounter__key_version",
-        "encounter__date_of_service",
-        "encounter__patient_age_years",
-        "encounter__patient_sex",
-    )
-    plans = {}
-    for row in rows:
-        item = QuizItem(id=row["id"], exercise_type=row["exercise_type"], exercise=row["exercise"])
-        sex = row["encounter__patient_sex"] if row["encounter__patient_sex"] in ("F", "M") else None
-        encounter = GradingEncounter(
-            date_of_service=row["encounter__date_of_service"],
-            patient=Patient(age_years=row["encounter__patient_age_years"], sex=sex),
-        )
-        key_version = row["key_version"]
-        key: AnswerKey | None = None
-        problem = ""
-        if row["exercise_type"] == ExerciseType.FULL_CODING:
-            key_json = row["exercise"].get("answer", {})
-            if prefer_encounter_key and row["encounter__key_version"] > key_version:
-                key_json, key_version = row["encounter__key"], row["encounter__key_version"]
-            try:
-                key = answer_key_from_json(key_json)
-            except (KeyError, TypeError, ValueError) as bad:
-                problem = f"The exercise's answer key cannot be read: {bad!r}"
-        plans[row["id"]] = _ItemPlan(item, key_version, key, encounter, problem)
-    return plans
+_worker_catalogs = _WorkerCatalogs()
 
 
 @dataclass(frozen=True)
@@ -855,18 +745,21 @@ def score_responses(*, job: BulkJob, response_ids: Sequence[int]) -> ChunkOutcom
             "stored__key_version",
         )
     )
-    plans = _item_plans(
+    items = gradable_items(
         (row[2] for row in rows), prefer_encounter_key=job.kind == BulkJobKind.RESCORE_KEY
     )
-    _graders.refresh()
+    catalogs = _worker_catalogs.current()
+    loaded = catalogs.loaded
     changes: list[_ChangeRow] = []
     graded: list[tuple[int, int, int, ItemGrade, tuple[float, float, int] | None]] = []
     score_rows: list[ScoreRow] = []
     failed = 0
     for response_id, _attempt, item_id, answer, learner_id, *stored_score in rows:
-        plan = plans[item_id]
+        item = items[item_id]
         try:
-            grade = plan.grade(answer)
+            if isinstance(item, str):
+                raise ValueError(item)
+            (grade,) = grade_responses([(item, answer)], catalogs=catalogs)
         except Exception as error:  # a row's failure is recorded; the chunk goes on
             failed += 1
             changes.append(
@@ -882,7 +775,7 @@ def score_responses(*, job: BulkJob, response_ids: Sequence[int]) -> ChunkOutcom
             )
             continue
         before = None if stored_score[0] is None else tuple(stored_score)
-        if before is not None and before[2] > plan.key_version:
+        if before is not None and before[2] > item.key_version:
             changes.append(
                 _change(
                     job.pk,
@@ -894,19 +787,24 @@ def score_responses(*, job: BulkJob, response_ids: Sequence[int]) -> ChunkOutcom
                     after=grade,
                     reason_code="newer_key_version",
                     reason=f"A score for key version {before[2]} is kept; this chunk "
-                    f"computed version {plan.key_version}.",
+                    f"computed version {item.key_version}.",
                 )
             )
             continue
         graded.append((response_id, learner_id, item_id, grade, before))
         score_rows.append(
-            score_row(response_id=response_id, grade=grade, key_version=plan.key_version)
+            score_row(response_id=response_id, grade=grade, key_version=item.key_version)
         )
+    if catalogs.loaded > loaded:
+        # The catalogs loaded for this chunk live as long as the process (see above).
+        gc.freeze()
     if write and score_rows:
         written = scores_upsert(
             score_rows, rules_version=job.rules_version, graded_at=timezone.now()
         )
-        _refresh_attempt_totals({row[1] for row in rows}, job.rules_version)
+        attempt_totals_refresh(
+            attempt_ids={row[1] for row in rows}, rules_version=job.rules_version
+        )
     else:
         written = {row.response_id for row in score_rows}
     for response_id, learner_id, item_id, grade, before in graded:
@@ -950,39 +848,6 @@ def score_responses(*, job: BulkJob, response_ids: Sequence[int]) -> ChunkOutcom
     )
     _changes_insert(changes)
     return ChunkOutcome(scored=len(rows) - failed, failed=failed + len(refused))
-
-
-def _refresh_attempt_totals(attempt_ids: set[int], rules_version: str) -> None:
-    """Attempt totals from their scores under ``rules_version``, an instructor's latest
-    override taking precedence (as ``quiz_services.attempt_totals_refresh``): their
-    sums in one aggregate query, one update. The caller holds the attempts' locks."""
-    ids = sorted(attempt_ids)
-    latest_override = ScoreOverride.objects.filter(response_id=OuterRef("response_id")).order_by(
-        "-at", "-id"
-    )
-    sums = dict.fromkeys(ids, (0.0, 0.0))
-    for attempt_id, total, maximum in (
-        Score.objects.filter(response__attempt_id__in=ids, rules_version=rules_version)
-        .values("response__attempt_id")
-        .annotate(
-            total=Sum(Coalesce(Subquery(latest_override.values("score")[:1]), F("score"))),
-            maximum=Sum("max_score"),
-        )
-        .values_list("response__attempt_id", "total", "maximum")
-    ):
-        sums[attempt_id] = (total, maximum)
-    Attempt.objects.bulk_update(
-        [
-            Attempt(
-                pk=attempt_id,
-                score=round(total, 4),
-                max_score=round(maximum, 4),
-                percent=round(100.0 * total / maximum, 2) if maximum else 100.0,
-            )
-            for attempt_id, (total, maximum) in sums.items()
-        ],
-        ["score", "max_score", "percent"],
-    )
 
 
 # ---------------------------------------------------------------------------- running

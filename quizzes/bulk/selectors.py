@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
-from django.http import Http404
 from django.utils import timezone
 
 from codesets.models import Release
+from coding_course.accounts.errors import NotFound
 from coding_course.accounts.models import Role
 from quizzes.grading.policy import RULES_VERSION
 from quizzes.models import (
@@ -76,14 +76,14 @@ def responses_in_reach(*, user: Any, organisation_id: int | None) -> QuerySet[Re
 def quiz_get_for_bulk(*, quiz_id: int, user: Any) -> Quiz:
     quiz = quizzes_in_reach(user=user).filter(pk=quiz_id).first()
     if quiz is None:
-        raise Http404("No such quiz.")
+        raise NotFound("No such quiz.")
     return quiz
 
 
 def item_get_for_bulk(*, item_id: int, user: Any) -> QuizItem:
     item = QuizItem.objects.filter(pk=item_id, quiz__in=quizzes_in_reach(user=user)).first()
     if item is None:
-        raise Http404("No such exercise.")
+        raise NotFound("No such exercise.")
     return item
 
 
@@ -150,7 +150,7 @@ def bulk_job_get_for_user(*, job_id: int, user: Any) -> BulkJob:
     """A job the user may see; any other id is a 404, never a 403 that confirms it."""
     job = bulk_jobs_for_user(user=user).filter(pk=job_id).first()
     if job is None:
-        raise Http404("No such job.")
+        raise NotFound("No such job.")
     return job
 
 

@@ -1,4 +1,5 @@
-"""Read side of quizzes: who may see what, loaded in a bounded number of queries.
+"""Read side of quizzes and attempts: who may see what, loaded in a bounded number of
+queries.
 
 ``item_public`` is the one place that decides which parts of an exercise a learner's
 browser receives before review: the prompt, the choices and the encounter, never the
@@ -12,14 +13,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
-from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 
+from coding_course.accounts.errors import NotFound
+from quizzes.errors import ItemNotInAttempt
+from quizzes.grading.kinds import WRONG_CODE_KINDS
 from quizzes.grading.policy import RULES_VERSION
 from quizzes.models import (
     Assignment,
     Attempt,
-    Encounter,
     ExerciseType,
     Quiz,
     QuizItem,
@@ -27,20 +30,21 @@ from quizzes.models import (
     ReviewPolicy,
     Score,
 )
+from quizzes.scoring import findings_without_key
 
 
 def attempt_get_for_learner(*, attempt_id: int, user: Any) -> Attempt:
     """The learner's own attempt; anyone else's is a 404, never a 403 that confirms it."""
     attempt = Attempt.objects.select_related("quiz").filter(pk=attempt_id, user_id=user.pk).first()
     if attempt is None:
-        raise Http404("No such attempt.")
+        raise NotFound("No such attempt.")
     return attempt
 
 
 def quiz_get_for_learner(*, quiz_id: int, user: Any) -> Quiz:
     quiz = Quiz.objects.filter(pk=quiz_id, assignments__student_id=user.pk).first()
     if quiz is None:
-        raise Http404("No such quiz.")
+        raise NotFound("No such quiz.")
     return quiz
 
 
@@ -51,8 +55,40 @@ def quiz_get_for_owner(*, quiz_id: int, user: Any) -> Quiz:
         quizzes = quizzes.filter(owner_id=user.pk)
     quiz = quizzes.filter(pk=quiz_id).first()
     if quiz is None:
-        raise Http404("No such quiz.")
+        raise NotFound("No such quiz.")
     return quiz
+
+
+def attempt_item_get(*, attempt: Attempt, item_id: int) -> QuizItem:
+    """One exercise of the attempt with its encounter; any other id is a 404."""
+    item = None
+    if item_id in attempt.item_ids:
+        item = QuizItem.objects.select_related("encounter").filter(pk=item_id).first()
+    if item is None:
+        raise ItemNotInAttempt("This exercise is not part of the attempt.")
+    return item
+
+
+def response_get_for_owner(*, response_id: int, user: Any) -> Response:
+    """A response on one of the instructor's own quizzes (site staff: any); any other
+    id is a 404."""
+    response = (
+        Response.objects.select_related("attempt__quiz", "attempt__user", "item")
+        .filter(pk=response_id)
+        .first()
+    )
+    if response is None:
+        raise NotFound("No such response.")
+    quiz_get_for_owner(quiz_id=response.attempt.quiz_id, user=user)
+    return response
+
+
+def attempt_time_up(*, attempt: Attempt, now: dt.datetime | None = None) -> bool:
+    """Whether an attempt still in progress is past its deadline: it can only be
+    submitted now (by the learner's POST, or by the periodic expiry task)."""
+    if attempt.is_submitted or attempt.deadline is None:
+        return False
+    return (now or timezone.now()) >= attempt.deadline
 
 
 def review_allowed(*, attempt: Attempt, now: dt.datetime | None = None) -> bool:
@@ -143,7 +179,7 @@ def attempt_take_view(*, attempt: Attempt, position: int) -> TakeView:
     responses = {r.item_id: r for r in Response.objects.filter(attempt=attempt)}
     ordered = [items[i] for i in attempt.item_ids if i in items]
     if not ordered:
-        raise Http404("This attempt has no exercises.")
+        raise NotFound("This attempt has no exercises.")
     position = min(max(position, 1), len(ordered))
     navigator = []
     for number, item in enumerate(ordered, start=1):
@@ -165,6 +201,75 @@ def attempt_take_view(*, attempt: Attempt, position: int) -> TakeView:
         response=responses.get(item.pk),
         navigator=navigator,
     )
+
+
+def attempt_seconds_left(*, attempt: Attempt, now: dt.datetime | None = None) -> int | None:
+    """Whole seconds to the deadline (0 once it passed); None for an untimed attempt."""
+    if attempt.deadline is None:
+        return None
+    return max(int((attempt.deadline - (now or timezone.now())).total_seconds()), 0)
+
+
+def attempt_take_page(
+    *, attempt: Attempt, position: int, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """What a take page renders for exercise ``position``: the quiz page and an
+    assessment sitting share it, so both show the same inputs and settings."""
+    view = attempt_take_view(attempt=attempt, position=position)
+    response = view.response
+    practice = attempt.quiz.is_practice
+    seconds_left = attempt_seconds_left(attempt=attempt, now=now)
+    config = {
+        "attemptId": attempt.pk,
+        "itemId": view.item.pk,
+        "type": view.item.exercise_type,
+        "practice": practice,
+        "saveUrl": reverse("quizzes:response_save", args=[attempt.pk, view.item.pk]),
+        "checkUrl": reverse("quizzes:response_check", args=[attempt.pk, view.item.pk]),
+        "searchUrl": reverse("codesets:search_api"),
+        "browserUrl": reverse("codesets:search"),
+        "date": view.public["date_of_service"].isoformat(),
+        "secondsLeft": seconds_left,
+        "triesLeft": (
+            attempt.quiz.tries_per_item - (response.tries if response else 0) if practice else 0
+        ),
+    }
+    saved = response.answer if response else {}
+    return {
+        "attempt": attempt,
+        "quiz": attempt.quiz,
+        "view": view,
+        "exercise": view.public,
+        "saved_answer": saved,
+        "inputs": _typed_inputs(view.public, saved),
+        "flagged": bool(response and response.flagged),
+        "config": config,
+        "seconds_left": seconds_left,
+        "previous": view.position - 1 if view.position > 1 else None,
+        "next": view.position + 1 if view.position < len(view.navigator) else None,
+    }
+
+
+def _typed_inputs(public: dict[str, Any], saved: dict[str, Any]) -> dict[str, Any]:
+    """Rows for the sequencing, linkage and audit inputs, with the saved answer filled in."""
+    choices = [choice["value"] for choice in public["choices"]]
+    saved_order = [code for code in saved.get("order", []) if code in choices]
+    order = saved_order + [code for code in choices if code not in saved_order]
+    links = saved.get("links", {})
+    fixes = saved.get("fixes", {})
+    return {
+        "order": order,
+        "links": [
+            {
+                "label": label,
+                "options": [
+                    {"code": code, "checked": code in links.get(label, [])} for code in choices
+                ],
+            }
+            for label in public.get("link_lines", [])
+        ],
+        "claim": [{**line, "fix": fixes.get(line["ref"], "")} for line in public.get("claim", [])],
+    }
 
 
 def _has_answer(answer: dict[str, Any]) -> bool:
@@ -215,8 +320,6 @@ def _answer_lines(item: QuizItem, answer: dict[str, Any]) -> list[dict[str, Any]
 
 def attempt_review_rows(*, attempt: Attempt, reveal: bool) -> list[ReviewRow]:
     """Per exercise: the answer, its score and, when ``reveal``, findings and key."""
-    from quizzes.quiz_services import findings_without_key
-
     items = QuizItem.objects.select_related("encounter").in_bulk(attempt.item_ids)
     responses = {
         r.item_id: r
@@ -312,23 +415,6 @@ def quiz_gradebook(*, quiz: Quiz) -> list[GradebookRow]:
     return rows
 
 
-def icd10cm_release_windows() -> list[tuple[str, dt.date, dt.date | None]]:
-    """ICD-10-CM releases as (version, first day, last day), newest first."""
-    from codesets.models import Release
-
-    return [
-        (release.version, release.effective_from, release.effective_to)
-        for release in Release.objects.filter(system="ICD-10-CM").order_by("-effective_from")
-    ]
-
-
-def encounters_for_authoring() -> QuerySet[Encounter]:
-    """Authored encounters first, then the library, newest edits first within each."""
-    return Encounter.objects.only(
-        "slug", "title", "source", "difficulty", "date_of_service", "updated_at"
-    ).order_by("-source", "slug")
-
-
 @dataclass
 class ItemStats:
     """How one exercise behaved across submitted attempts."""
@@ -340,17 +426,6 @@ class ItemStats:
     wrong_codes: list[tuple[str, int]]
 
 
-# Findings that name a code the learner reported wrongly.
-_WRONG_CODE_KINDS = {
-    "extra",
-    "partial_match",
-    "invalid_format",
-    "wrong_family",
-    "unknown_code",
-    "not_billable",
-    "missing_seventh_character",
-    "incorrect",
-}
 # Share of learners in each of the upper and lower groups (Kelley's 27 %).
 _GROUP_SHARE = 0.27
 
@@ -384,7 +459,7 @@ def quiz_item_analysis(*, quiz: Quiz) -> list[ItemStats]:
         for _, _, findings in rows:
             for finding in findings:
                 code = finding.get("code")
-                if code and finding.get("kind") in _WRONG_CODE_KINDS:
+                if code and finding.get("kind") in WRONG_CODE_KINDS:
                     wrong[str(code)] = wrong.get(str(code), 0) + 1
         facility = sum(share for _, share, _ in rows) / len(rows) if rows else None
         discrimination = None

@@ -20,7 +20,7 @@ Columns (header names, any case and order; extra columns are ignored):
 
 Row numbers are the spreadsheet's: the header is row 1. Cells are kept exactly as
 uploaded (a cell such as ``=HYPERLINK(...)`` is data, never evaluated); exports escape
-them (see ``quizzes.csv_export``).
+them (see ``quizzes.imports.csv_export``).
 """
 
 from __future__ import annotations

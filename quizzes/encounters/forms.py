@@ -1,4 +1,5 @@
-"""Forms of the quizzes app: encounter authoring, quiz settings, overrides, imports."""
+"""Forms for authoring encounters: the encounter, its key lines, the file import, and
+picking generated exercises for a quiz."""
 
 from __future__ import annotations
 
@@ -123,38 +124,6 @@ DiagnosisFormSet = forms.formset_factory(DiagnosisLineForm, extra=2, max_num=25)
 ProcedureFormSet = forms.formset_factory(ProcedureLineForm, extra=2, max_num=25)
 
 
-class QuizForm(forms.ModelForm):
-    class Meta:
-        model = Quiz
-        fields = [
-            "title",
-            "description",
-            "mode",
-            "time_limit_minutes",
-            "attempts_allowed",
-            "pass_mark_percent",
-            "tries_per_item",
-            "opens_at",
-            "closes_at",
-            "shuffle",
-            "review_policy",
-            "review_release_at",
-        ]
-        widgets = {
-            "description": forms.Textarea(attrs={"rows": 2}),
-            "opens_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
-            "closes_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
-            "review_release_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
-        }
-
-
-class AssignForm(forms.Form):
-    usernames = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Student usernames, separated by commas or spaces.",
-    )
-
-
 class AddExercisesForm(forms.Form):
     quiz = forms.ModelChoiceField(queryset=Quiz.objects.none())
     picks = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, choices=())
@@ -173,12 +142,3 @@ class EncounterImportForm(forms.Form):
         if upload.size > MAX_IMPORT_BYTES:
             raise ValidationError("The file is larger than an encounter can be.", code="too_big")
         return upload
-
-
-class ScoreOverrideForm(forms.Form):
-    score = forms.FloatField(min_value=0, help_text="Points for this response.")
-    reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}),
-        max_length=2000,
-        help_text="Kept with your name and the time; the learner's record shows it.",
-    )

@@ -1,6 +1,6 @@
 """Pages and endpoints for bulk jobs: start, import, watch, cancel, apply, export.
 
-Ids in URLs are looked up through the bulk selectors, which answer 404 for anything
+Ids in URLs are looked up through the bulk selectors, which raise NotFound (a 404) for anything
 outside the user's reach (another instructor's quiz, another organisation's job), so
 a URL never confirms that someone else's object exists. Every page is ``never_cache``.
 """
@@ -12,54 +12,34 @@ from collections.abc import Iterator
 from itertools import chain
 from typing import Any
 
-from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from codesets.models import Release
-from quizzes import bulk_selectors as selectors
-from quizzes import bulk_services as services
-from quizzes.csv_export import SafeCsvWriter
-from quizzes.csv_import import MAX_BYTES, MAX_ROWS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, SheetRefused
+from coding_course.accounts.errors import Forbidden
+from quizzes.bulk import selectors, services
+from quizzes.bulk.forms import AnswerSheetForm, RescoreForm
+from quizzes.errors import AlreadyImported, InvalidScope, NotApplicable, ScopeBusy
 from quizzes.grading.policy import RULES_VERSION
-from quizzes.models import BulkJobKind
+from quizzes.imports.csv_export import SafeCsvWriter
+from quizzes.imports.csv_import import (
+    MAX_BYTES,
+    MAX_ROWS,
+    OPTIONAL_COLUMNS,
+    REQUIRED_COLUMNS,
+    SheetRefused,
+)
 
 # Room for the multipart envelope and the CSRF field around a file at the limit.
 _ENVELOPE_BYTES = 64 * 1024
 
 
-class RescoreForm(forms.Form):
-    kind = forms.ChoiceField(
-        choices=[
-            (BulkJobKind.RESCORE_KEY, BulkJobKind.RESCORE_KEY.label),
-            (BulkJobKind.COHORT, BulkJobKind.COHORT.label),
-            (BulkJobKind.RESCORE_RULES, BulkJobKind.RESCORE_RULES.label),
-            (BulkJobKind.RESCORE_RELEASE, BulkJobKind.RESCORE_RELEASE.label),
-        ]
-    )
-    quiz = forms.IntegerField(required=False, min_value=1)
-    item = forms.IntegerField(required=False, min_value=1)
-    encounter = forms.IntegerField(required=False, min_value=1)
-    rules_version = forms.CharField(required=False, max_length=20)
-    release = forms.IntegerField(required=False, min_value=1)
-    dry_run = forms.BooleanField(required=False)
-
-    def scope(self) -> dict[str, Any]:
-        names = ("item", "quiz", "encounter", "rules_version", "release")
-        return {name: self.cleaned_data[name] for name in names if self.cleaned_data.get(name)}
-
-
-class AnswerSheetForm(forms.Form):
-    sheet = forms.FileField()
-
-
 def _require_bulk_role(request: HttpRequest) -> None:
     if not selectors.may_run_bulk_jobs(request.user):
-        raise PermissionDenied("Bulk jobs are for instructors, employers and staff.")
+        raise Forbidden("Bulk jobs are for instructors, employers and staff.")
 
 
 def _message(
@@ -125,7 +105,7 @@ def bulk_rescore_view(request: HttpRequest) -> HttpResponse:
             scope=form.scope(),
             dry_run=form.cleaned_data["dry_run"],
         )
-    except services.ScopeBusy as busy:
+    except ScopeBusy as busy:
         return _message(
             request,
             "Already running",
@@ -133,7 +113,7 @@ def bulk_rescore_view(request: HttpRequest) -> HttpResponse:
             409,
             job=busy.running,
         )
-    except services.InvalidScope as problem:
+    except InvalidScope as problem:
         return _message(request, "Not started", str(problem), 400)
     return redirect(job)
 
@@ -158,9 +138,9 @@ def bulk_import_view(request: HttpRequest, quiz_id: int) -> HttpResponse:
         )
     except SheetRefused as refused:
         return _message(request, "File refused", refused.message, refused.status)
-    except services.AlreadyImported as again:
+    except AlreadyImported as again:
         return _message(request, "Already imported", str(again), 409, job=again.earlier)
-    except services.ScopeBusy as busy:
+    except ScopeBusy as busy:
         return _message(request, "Already running", str(busy), 409, job=busy.running)
     return redirect(job)
 
@@ -245,10 +225,10 @@ def bulk_job_apply_view(request: HttpRequest, job_id: int) -> HttpResponse:
     job = selectors.bulk_job_get_for_user(job_id=job_id, user=request.user)
     try:
         applied = services.bulk_job_apply(job=job, by=request.user)
-    except services.ScopeBusy as busy:
+    except ScopeBusy as busy:
         return _message(
             request, "Already running", "A job over this scope is running.", 409, busy.running
         )
-    except services.NotApplicable as problem:
+    except NotApplicable as problem:
         return _message(request, "Not applied", str(problem), 400, job=job)
     return redirect(applied)
