@@ -149,6 +149,9 @@ def _text(value: object, where: str) -> str:
 
 
 def _whole(value: object, where: str, minimum: int) -> int:
+    # JSON has one number type: 2.0 is the whole number 2.
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise CaseError(f"{where} must be a whole number of at least {minimum}")
     return value
@@ -205,7 +208,13 @@ def _key(data: Mapping[str, object]) -> AnswerKey:
         _key_procedure(item, f"key.procedures[{i}]", len(diagnoses))
         for i, item in enumerate(_list(data.get("procedures"), "key.procedures"))
     )
-    return AnswerKey(diagnoses=diagnoses, procedures=procedures)
+    return AnswerKey(
+        diagnoses=diagnoses,
+        procedures=procedures,
+        external_causes_required=_flag(
+            data.get("external_causes_required"), "key.external_causes_required"
+        ),
+    )
 
 
 def _key_diagnosis(item: object, where: str) -> KeyDiagnosis:
@@ -258,10 +267,20 @@ def _answer_procedure(item: object, where: str) -> AnswerProcedure:
         return AnswerProcedure(code=item)
     data = _object(item, where)
     units = data.get("units")
+    # A fraction of a unit is the learner's error on that line (a units finding), not
+    # an unreadable case.
+    fractional = (
+        units if isinstance(units, float) and not units.is_integer() and units >= 0 else None
+    )
     return AnswerProcedure(
         code=_text(data.get("code"), f"{where}.code"),
         modifiers=_codes(data.get("modifiers"), f"{where}.modifiers"),
-        units=1 if units is None else _whole(units, f"{where}.units", 0),
+        units=int(fractional)
+        if fractional is not None
+        else 1
+        if units is None
+        else _whole(units, f"{where}.units", 0),
+        fractional_units=fractional,
         # Learner pointers may be out of range: that is graded (linkage_error), not an
         # error; they must still be whole numbers.
         dx_pointers=tuple(

@@ -97,6 +97,11 @@ class _KeyPlan:
     dx_lines_by_code: dict[str, tuple[int, ...]]
     # Category -> required key lines with an accepted code in it (near-miss candidates).
     dx_lines_by_category: dict[str, tuple[int, ...]]
+    # Category -> optional key lines with an accepted code in it.
+    optional_by_category: dict[str, tuple[int, ...]]
+    # Whether the key has a required diagnosis that is not a sign or symptom (R00-R99).
+    has_definitive: bool
+    external_causes_required: bool
     proc_lines_by_code: dict[str, tuple[int, ...]]
     max_score: float
 
@@ -168,6 +173,11 @@ class Grader:
             procedures=tuple(procedures),
             dx_lines_by_code=_lines_by_code(diagnoses),
             dx_lines_by_category=_lines_by_category(diagnoses),
+            optional_by_category=_lines_by_category(diagnoses, optional=True),
+            has_definitive=any(
+                not line.optional and not line.accepted[0].startswith("R") for line in diagnoses
+            ),
+            external_causes_required=key.external_causes_required,
             proc_lines_by_code=_lines_by_code(procedures),
             max_score=self._policy.diagnosis_line * sum(not d.optional for d in diagnoses)
             + self._policy.procedure_line * sum(not p.optional for p in procedures),
@@ -202,9 +212,8 @@ class Grader:
         earlier = duplicate_positions(
             [entry.code if entry.kind != FindingKind.INVALID_FORMAT else None for entry in entries]
         )
+        # In answer order: of two accepted alternatives the one listed first is matched.
         candidates = [i for i in range(count) if entries[i].valid and earlier[i] < 0]
-        if len(candidates) > 1:
-            candidates.sort(key=lambda i: entries[i].code or "")
         key_lines = len(plan.diagnoses)
         exact = [-1] * count
         reported_at = [-1] * key_lines
@@ -233,6 +242,12 @@ class Grader:
                     near[leftovers[position]] = line
                     near_at[line] = leftovers[position]
 
+        attempt = self._attempts(plan, entries, earlier, reported_at, near_at)
+        attempt_at = [-1] * key_lines
+        for i, line in enumerate(attempt):
+            if line >= 0:
+                attempt_at[line] = i
+
         reported: list[ReportedDiagnosis] = []
         first_misplaced = bool(key_lines) and not plan.diagnoses[0].optional and reported_at[0] > 0
         for i, entry in enumerate(entries):
@@ -255,10 +270,17 @@ class Grader:
                     code=entry.code,
                     message=entry.message,
                 )
-                entered = True
+                # An invalid attempt at a key line costs through that line's missing
+                # finding only: the error is counted once.
+                sheet.append(Detection(finding, entered=True, costs=attempt[i] < 0))
+                if i == 0 and first_misplaced:
+                    sheet.append(Detection(self._sequence_finding(plan, entries, reported_at[0])))
+                continue
             else:
-                reported.append(ReportedDiagnosis(line_name, info))
-                finding, entered = self._diagnosis_verdict(plan, i, info, exact[i], near[i])
+                reported.append(ReportedDiagnosis(line_name, info, keyed=exact[i] >= 0))
+                finding, entered = self._diagnosis_verdict(
+                    plan, i, info, exact[i], near[i], reported_at, entries
+                )
             sheet.append(Detection(finding, entered=entered))
             if i == 0 and first_misplaced:
                 sheet.append(Detection(self._sequence_finding(plan, entries, reported_at[0])))
@@ -275,6 +297,7 @@ class Grader:
                     key_line.accepted[0],
                     key_line.accepted[1:],
                     entries[near_miss].code if near_miss >= 0 else None,
+                    entries[attempt_at[line]].code if attempt_at[line] >= 0 else None,
                 ),
             )
             sheet.append(Detection(missing))
@@ -285,10 +308,39 @@ class Grader:
         # Linkage compares the codes pointers reach: map each answer line (duplicates
         # through the line they repeat) to the key line it stands for.
         dx_key_line = [
-            exact[root] if exact[root] >= 0 else near[root]
+            exact[root] if exact[root] >= 0 else near[root] if near[root] >= 0 else attempt[root]
             for root in (e if e >= 0 else i for i, e in enumerate(earlier))
         ]
         return entries, dx_key_line
+
+    def _attempts(
+        self,
+        plan: _KeyPlan,
+        entries: list[Entry],
+        earlier: list[int],
+        reported_at: list[int],
+        near_at: list[int],
+    ) -> list[int]:
+        """Per answer line, the required key line an invalid entry is an attempt at (-1:
+        none): a code of the same category (a missing 7th character, a subcategory) or
+        one character away from an accepted code (a typo), for a key line the answer
+        does not otherwise report."""
+        attempt = [-1] * len(entries)
+        taken: set[int] = set()
+        for i, entry in enumerate(entries):
+            if entry.valid or earlier[i] >= 0 or not entry.code:
+                continue
+            typed = compact(entry.code)
+            for line, key_line in enumerate(plan.diagnoses):
+                if key_line.optional or line in taken:
+                    continue
+                if reported_at[line] >= 0 or near_at[line] >= 0:
+                    continue
+                if any(_near_text(typed, compact(code)) for code in key_line.accepted):
+                    attempt[i] = line
+                    taken.add(line)
+                    break
+        return attempt
 
     def _grade_rules(
         self,
@@ -308,7 +360,14 @@ class Grader:
             sheet.extend(Detection(finding) for finding in rule.check(context))
 
     def _diagnosis_verdict(
-        self, plan: _KeyPlan, index: int, info: CodeInfo, exact: int, near: int
+        self,
+        plan: _KeyPlan,
+        index: int,
+        info: CodeInfo,
+        exact: int,
+        near: int,
+        reported_at: list[int],
+        entries: list[Entry],
     ) -> tuple[Finding, bool]:
         """The match finding for a valid reported diagnosis and whether it counts as an
         entered line (a line matched to an optional key line does not)."""
@@ -337,12 +396,42 @@ class Grader:
                 ),
             )
             return finding, True
-        finding = Finding(
-            kind=FindingKind.EXTRA,
-            line=line_name,
-            code=info.code,
-            message=self._extra_message(info),
-        )
+        for line in plan.optional_by_category.get(info.code[:3], ()):
+            if reported_at[line] < 0:
+                key_line = plan.diagnoses[line]
+                closest = key_line.closest(info.code)
+                finding = Finding(
+                    kind=FindingKind.PARTIAL_MATCH,
+                    line=line_name,
+                    code=info.code,
+                    expected=(key_line.accepted[closest],),
+                    message=messages.optional_near_miss(
+                        info, key_line.infos[closest], key_line.accepted[closest]
+                    ),
+                    advisory=True,
+                )
+                return finding, False
+        if _is_external_cause(info.code) and not plan.external_causes_required:
+            finding = Finding(
+                kind=FindingKind.EXTRA,
+                line=line_name,
+                code=info.code,
+                message=messages.extra_external_cause(info),
+                advisory=True,
+            )
+            return finding, False
+        for line in plan.dx_lines_by_code.get(info.code, ()):
+            # Another accepted code of a key line the answer already matched.
+            kept = reported_at[line]
+            if kept >= 0 and kept != index:
+                message = messages.extra_alternative(info.code, info, entries[kept].code or "")
+                break
+        else:
+            if info.code.startswith("R") and plan.has_definitive:
+                message = messages.extra_symptom(info)
+            else:
+                message = self._extra_message(info)
+        finding = Finding(kind=FindingKind.EXTRA, line=line_name, code=info.code, message=message)
         return finding, True
 
     def _sequence_finding(self, plan: _KeyPlan, entries: list[Entry], at: int) -> Finding:
@@ -429,6 +518,7 @@ class Grader:
             if k >= 0:
                 matched[candidates[position]] = k
                 reported_at[k] = candidates[position]
+        near, near_at = _procedure_near_misses(plan, entries, candidates, matched, reported_at)
 
         for j, entry in enumerate(entries):
             line_name = procedure_line(j)
@@ -453,6 +543,24 @@ class Grader:
                     message=entry.message,
                 )
                 sheet.append(Detection(invalid, entered=True))
+            elif (procedure_near := near[j]) is not None:
+                k, kind = procedure_near
+                key_line = plan.procedures[k]
+                shown = (
+                    messages.level_mismatch
+                    if kind is FindingKind.LEVEL_MISMATCH
+                    else messages.payer_code
+                )
+                near_miss = Finding(
+                    kind=kind,
+                    line=line_name,
+                    code=entry.code,
+                    expected=(key_line.accepted[0],),
+                    message=shown(
+                        entry.info, entry.code or "", key_line.infos[0], key_line.accepted[0]
+                    ),
+                )
+                sheet.append(Detection(near_miss, entered=True))
             elif matched[j] >= 0:
                 self._grade_procedure_details(
                     plan,
@@ -499,6 +607,7 @@ class Grader:
                     key_line.accepted[0],
                     key_line.modifiers,
                     key_line.units,
+                    entries[near_at[k]].code if near_at[k] >= 0 else None,
                 ),
             )
             sheet.append(Detection(missing))
@@ -523,8 +632,12 @@ class Grader:
         code = entry.code or ""
         line_name = procedure_line(index)
         entered = not key_line.optional
-        modifiers_ok = not malformed and frozenset(modifiers) == key_line.modifier_set
-        units_ok = line.units == key_line.units
+        in_place_of_59 = _x_modifier_for_59(modifiers, key_line.modifier_set)
+        given = frozenset(modifiers)
+        if in_place_of_59:
+            given = (given - {in_place_of_59}) | {"59"}
+        modifiers_ok = not malformed and given == key_line.modifier_set
+        units_ok = line.fractional_units is None and line.units == key_line.units
         linkage = self._linkage_problem(plan, key_line, code, info, line, dx_entries, dx_key_line)
         found: list[Finding] = []
         if modifiers_ok and units_ok:
@@ -533,7 +646,9 @@ class Grader:
                     kind=FindingKind.CORRECT,
                     line=line_name,
                     code=code,
-                    message=messages.correct_procedure(code, info, modifiers, line.units),
+                    message=messages.correct_procedure(
+                        code, info, modifiers, line.units, in_place_of_59
+                    ),
                 )
             )
         if not modifiers_ok:
@@ -555,7 +670,9 @@ class Grader:
                     line=line_name,
                     code=code,
                     expected=(str(key_line.units),),
-                    message=messages.units_error(info, code, key_line.units, line.units),
+                    message=messages.units_error(
+                        info, code, key_line.units, line.units, line.fractional_units
+                    ),
                 )
             )
         if linkage is not None:
@@ -636,14 +753,126 @@ def _lines_by_code(lines: Sequence[_KeyDiagnosis | _KeyProcedure]) -> dict[str, 
     return {code: tuple(indices) for code, indices in table.items()}
 
 
-def _lines_by_category(lines: Sequence[_KeyDiagnosis]) -> dict[str, tuple[int, ...]]:
+def _lines_by_category(
+    lines: Sequence[_KeyDiagnosis], *, optional: bool = False
+) -> dict[str, tuple[int, ...]]:
     table: dict[str, list[int]] = {}
     for index, line in enumerate(lines):
-        if line.optional:
+        if line.optional != optional:
             continue
         for category in dict.fromkeys(code[:3] for code in line.accepted):
             table.setdefault(category, []).append(index)
     return {category: tuple(indices) for category, indices in table.items()}
+
+
+def _near_text(typed: str, code: str) -> bool:
+    """Whether ``typed`` reads as an attempt at ``code``: the same category, or one
+    character added, dropped, changed or two neighbours swapped (compact forms)."""
+    if typed[:3] == code[:3]:
+        return True
+    if abs(len(typed) - len(code)) > 1:
+        return False
+    if len(typed) == len(code):
+        diffs = [i for i, (a, b) in enumerate(zip(typed, code, strict=True)) if a != b]
+        if len(diffs) <= 1:
+            return True
+        first, second = diffs[0], diffs[-1]
+        return (
+            len(diffs) == 2
+            and second == first + 1
+            and typed[first] == code[second]
+            and typed[second] == code[first]
+        )
+    shorter, longer = sorted((typed, code), key=len)
+    return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
+
+
+# Evaluation and management families: a code of the same family at another level is a
+# level error, not an unsupported service (CPT E/M section, 2021 office and 2023
+# hospital, emergency department, consultation and preventive medicine codes).
+_EM_FAMILIES: tuple[frozenset[str], ...] = tuple(
+    frozenset(str(code) for code in codes)
+    for codes in (
+        range(99202, 99206),
+        range(99211, 99216),
+        range(99221, 99224),
+        range(99231, 99234),
+        range(99238, 99240),
+        range(99242, 99246),
+        range(99252, 99256),
+        range(99281, 99286),
+        range(99304, 99311),
+        range(99381, 99388),
+        range(99391, 99398),
+    )
+)
+# HCPCS codes Medicare requires in place of CPT codes for the same service (CMS Medicare
+# Claims Processing Manual, Chapter 18): vaccine administration and screening endoscopy.
+_PAYER_EQUIVALENTS: dict[str, frozenset[str]] = {
+    "G0008": frozenset({"90471", "90472"}),
+    "G0009": frozenset({"90471", "90472"}),
+    "G0010": frozenset({"90471", "90472"}),
+    "G0104": frozenset({"45330"}),
+    "G0105": frozenset({"45378"}),
+    "G0121": frozenset({"45378"}),
+}
+
+
+def _same_em_family(first: str, second: str) -> bool:
+    return any(first in family and second in family for family in _EM_FAMILIES)
+
+
+def _payer_equivalent(reported: str, key_code: str) -> bool:
+    return reported in _PAYER_EQUIVALENTS.get(key_code, ()) or key_code in (
+        _PAYER_EQUIVALENTS.get(reported, ())
+    )
+
+
+def _procedure_near_misses(
+    plan: _KeyPlan,
+    entries: list[Entry],
+    candidates: list[int],
+    matched: list[int],
+    reported_at: list[int],
+) -> tuple[list[tuple[int, FindingKind] | None], list[int]]:
+    """Per answer line, the unmatched required key line it is a near miss of (an E/M code
+    at another level of the same family, or the other payer's code for the service) and
+    which kind; per key line, the answer line standing for it (-1: none)."""
+    near: list[tuple[int, FindingKind] | None] = [None] * len(entries)
+    near_at = [-1] * len(plan.procedures)
+    for j in candidates:
+        if matched[j] >= 0:
+            continue
+        code = entries[j].code or ""
+        for k, key_line in enumerate(plan.procedures):
+            if key_line.optional or reported_at[k] >= 0 or near_at[k] >= 0:
+                continue
+            key_code = key_line.accepted[0]
+            if _same_em_family(code, key_code):
+                near[j], near_at[k] = (k, FindingKind.LEVEL_MISMATCH), j
+                break
+            if _payer_equivalent(code, key_code):
+                near[j], near_at[k] = (k, FindingKind.PAYER_CODE), j
+                break
+    return near, near_at
+
+
+def _is_external_cause(code: str) -> bool:
+    """ICD-10-CM Chapter 20, External causes of morbidity (V00-Y99)."""
+    return code[:1] in ("V", "W", "X", "Y")
+
+
+_X_MODIFIERS = frozenset({"XE", "XS", "XP", "XU"})
+
+
+def _x_modifier_for_59(modifiers: Sequence[str], key_modifiers: frozenset[str]) -> str:
+    """The X modifier reported where the key has 59 (and not that X modifier), or ""."""
+    if "59" not in key_modifiers or "59" in modifiers:
+        return ""
+    for modifier in modifiers:
+        if modifier in _X_MODIFIERS and modifier not in key_modifiers:
+            return modifier
+    return ""
 
 
 def _closeness(line: _KeyDiagnosis, code: str) -> int:

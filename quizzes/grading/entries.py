@@ -14,6 +14,7 @@ thousands of times.
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -30,6 +31,12 @@ WRONG_FAMILY = FindingKind.WRONG_FAMILY
 UNKNOWN_CODE = FindingKind.UNKNOWN_CODE
 NOT_BILLABLE = FindingKind.NOT_BILLABLE
 MISSING_SEVENTH = FindingKind.MISSING_SEVENTH_CHARACTER
+
+# What a typed code may look like: letters and digits, with at most a dot after the
+# third character (any case, surrounding spaces ignored). Anything else ("strep",
+# "J00-J06", "99213/25") is not reshaped into a code: it is reported as typed.
+_TYPED_CODE = re.compile(r"[A-Za-z0-9]{3}(?:\.?[A-Za-z0-9]{1,4})?\.?")
+_SHOWN_LIMIT = 40
 
 # Memo tables are bounded so that free-text answers cannot grow them without limit.
 _MEMO_LIMIT = 200_000
@@ -102,6 +109,13 @@ class EntryClassifier:
         raw = compact(text)
         if not raw:
             return Entry(INVALID_FORMAT, None, None, None, messages.invalid_diagnosis_format(""))
+        typed = text.strip()
+        # ICD-10-CM categories have a digit second or third (J02, C4A, QA0): "STREP" has none.
+        if not _TYPED_CODE.fullmatch(typed) or not (raw[1].isdigit() or raw[2].isdigit()):
+            shown = typed[:_SHOWN_LIMIT]
+            return Entry(
+                INVALID_FORMAT, shown, None, None, messages.invalid_diagnosis_format(shown)
+            )
         if has_shape(raw, System.CPT):
             info = self._catalog.get(System.CPT, raw)
             return Entry(
@@ -206,6 +220,12 @@ class EntryClassifier:
         raw = compact(text)
         if not raw:
             return Entry(INVALID_FORMAT, None, None, None, messages.invalid_procedure_format(""))
+        typed = text.strip()
+        if not _TYPED_CODE.fullmatch(typed):
+            shown = typed[:_SHOWN_LIMIT]
+            return Entry(
+                INVALID_FORMAT, shown, None, None, messages.invalid_procedure_format(shown)
+            )
         if has_shape(raw, System.CPT):
             return self._procedure_code(raw, System.CPT)
         if "." not in text and has_shape(raw, System.HCPCS):

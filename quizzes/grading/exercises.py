@@ -19,7 +19,7 @@ every change is covered by ``RULES_VERSION``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 from codesets.domain.catalog import Catalog, CodeInfo
@@ -36,6 +36,7 @@ from quizzes.grading.policy import (
     line_weight,
     price,
 )
+from quizzes.grading.rules import NoteIndex
 from quizzes.grading.types import (
     AnswerKey,
     AnswerProcedure,
@@ -101,9 +102,10 @@ class Exercise:
     choice: str = ""
     order: tuple[str, ...] = ()
     links: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Linkage: diagnoses a line may also point at without losing credit.
+    acceptable: tuple[tuple[str, tuple[str, ...]], ...] = ()
     claim: AnswerSheet | None = None
     fixes: tuple[AuditFix, ...] = ()
-    rationales: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
 
 # ---------------------------------------------------------------------------- reading
@@ -191,7 +193,11 @@ def answer_key_from_json(raw: object, where: str = "key") -> AnswerKey:
     )
     if not diagnoses and not procedures:
         raise ExerciseSchemaError(f"{where} has no diagnosis and no procedure line")
-    return AnswerKey(diagnoses=diagnoses, procedures=procedures)
+    return AnswerKey(
+        diagnoses=diagnoses,
+        procedures=procedures,
+        external_causes_required=raw.get("external_causes_required") is True,
+    )
 
 
 def answer_key_to_json(key: AnswerKey) -> dict[str, object]:
@@ -221,7 +227,10 @@ def answer_key_to_json(key: AnswerKey) -> dict[str, object]:
         if proc.rationale:
             item["why"] = proc.rationale
         procedures.append(item)
-    return {"diagnoses": diagnoses, "procedures": procedures}
+    stored: dict[str, object] = {"diagnoses": diagnoses, "procedures": procedures}
+    if key.external_causes_required:
+        stored["external_causes_required"] = True
+    return stored
 
 
 def _claim_from_json(raw: object) -> AnswerSheet:
@@ -313,17 +322,14 @@ def exercise_from_json(raw: object, *, exercise_type: str | None = None) -> Exer
     if kind is ExerciseType.LINKAGE:
         if not isinstance(answer, Mapping) or not answer:
             raise ExerciseSchemaError("a linkage answer maps procedure lines to diagnosis codes")
-        links = tuple(
-            (
-                _text(label, "answer"),
-                tuple(
-                    _text(code, f"answer[{label}]")
-                    for code in (codes if isinstance(codes, list | tuple) else [codes])
-                ),
-            )
-            for label, codes in answer.items()
+        acceptable = raw.get("acceptable") or {}
+        if not isinstance(acceptable, Mapping):
+            raise ExerciseSchemaError("acceptable maps procedure lines to diagnosis codes")
+        return Exercise(
+            **common,  # type: ignore[arg-type]
+            links=_link_map(answer, "answer"),
+            acceptable=_link_map(acceptable, "acceptable"),
         )
-        return Exercise(**common, links=links)  # type: ignore[arg-type]
     claim = _claim_from_json(raw.get("claim"))
     fixes = []
     for i, item in enumerate(_list(answer, "answer")):
@@ -335,6 +341,19 @@ def exercise_from_json(raw: object, *, exercise_type: str | None = None) -> Exer
     if not fixes:
         raise ExerciseSchemaError("an audit exercise plants at least one error")
     return Exercise(**common, claim=claim, fixes=tuple(fixes))  # type: ignore[arg-type]
+
+
+def _link_map(raw: Mapping[object, object], where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return tuple(
+        (
+            _text(label, where),
+            tuple(
+                _text(code, f"{where}[{label}]")
+                for code in (codes if isinstance(codes, list | tuple) else [codes])
+            ),
+        )
+        for label, codes in raw.items()
+    )
 
 
 def canonical_payload(
@@ -453,9 +472,11 @@ def grade_exercise(
     if exercise.type in CHOICE_TYPES:
         detections, lines = _choice(exercise, answer, catalog), 1
     elif exercise.type is ExerciseType.SEQUENCING:
-        detections, lines = _sequencing(exercise, answer, catalog), len(exercise.order)
+        detections = _sequencing(exercise, answer, catalog)
+        lines = len(detections)
     elif exercise.type is ExerciseType.LINKAGE:
-        detections, lines = _linkage(exercise, answer), len(exercise.links)
+        detections = _linkage(exercise, answer)
+        lines = sum(len(codes) for _, codes in exercise.links)
     else:
         detections, lines = _audit(exercise, answer), len(exercise.fixes)
     list_of = {
@@ -537,69 +558,114 @@ def _choice(exercise: Exercise, answer: Mapping[str, object], catalog: Catalog) 
 def _sequencing(
     exercise: Exercise, answer: Mapping[str, object], catalog: Catalog
 ) -> list[Detection]:
-    """Each position must hold the diagnosis the key lists there.
+    """Only the order the guidelines mandate is scored: the first-listed diagnosis, and
+    each manifestation (or code with a "code first" note) after the condition the key
+    lists before it. The order of other secondary diagnoses is rarely mandated and is
+    not scored.
 
-    ICD-10-CM Official Guidelines, Section IV.G (first-listed diagnosis) and the
-    sequencing notes of the tabular ("code first", "use additional code").
+    ICD-10-CM Official Guidelines, Section IV.G (first-listed diagnosis), Section II
+    (principal diagnosis) and Section I.A.13 (etiology/manifestation, "code first" and
+    "use additional code" notes).
     """
-    given = [_clean(code) for code in _list(answer.get("order"), "order")]
-    detections = []
-    for position, code in enumerate(exercise.order):
-        reported = given[position] if position < len(given) else ""
-        line = LineRef(LineList.ORDER, position)
+    given = [compact(_clean(code)) for code in _list(answer.get("order"), "order")]
+    position = {code: index for index, code in reversed(list(enumerate(given)))}
+    first = exercise.order[0]
+    first_info = _info(catalog, first)
+    reported_first = given[0] if given else ""
+    if reported_first == compact(first):
+        finding = Finding(
+            FindingKind.CORRECT,
+            LineRef(LineList.ORDER, 0),
+            f"{messages.describe(first, first_info)} is rightly listed first.",
+            code=first,
+        )
+    else:
+        shown = _described(catalog, reported_first) if reported_first else "nothing"
+        finding = Finding(
+            FindingKind.SEQUENCE_ERROR,
+            LineRef(LineList.ORDER, 0),
+            f"The first-listed diagnosis should be {messages.describe(first, first_info)}, "
+            f"the main reason for the encounter, not {shown} (ICD-10-CM Official "
+            "Guidelines, Section IV.G).",
+            code=reported_first or None,
+            expected=(first,),
+        )
+    detections = [Detection(finding)]
+    notes = NoteIndex(catalog)
+    for index, code in enumerate(exercise.order[1:], start=1):
         info = _info(catalog, code)
-        if _same(reported, code):
-            finding = Finding(
-                FindingKind.CORRECT,
-                line,
-                f"{messages.describe(code, info)} is in the right place.",
-                code=reported,
-            )
+        if info is None or not (info.manifestation or notes.code_first(info)):
+            continue
+        before = exercise.order[index - 1]
+        line = LineRef(LineList.ORDER, index)
+        at, before_at = position.get(compact(code)), position.get(compact(before))
+        pair = f"{_described(catalog, before)} before {messages.describe(code, info)}"
+        if at is not None and before_at is not None and before_at < at:
+            finding = Finding(FindingKind.CORRECT, line, f"Rightly sequenced: {pair}.", code=code)
         else:
-            shown = messages.describe(reported, _info(catalog, reported)) if reported else "nothing"
             finding = Finding(
                 FindingKind.SEQUENCE_ERROR,
                 line,
-                f"Position {position + 1} holds {shown}; the guidelines put "
-                f"{messages.describe(code, info)} there.",
-                code=reported or None,
-                expected=(code,),
+                f'The order must be {pair}: {code} carries a "code first" note for the '
+                "underlying condition (ICD-10-CM Official Guidelines, Section I.A.13).",
+                code=code,
+                expected=(before, code),
             )
         detections.append(Detection(finding))
     return detections
 
 
-def _linkage(exercise: Exercise, answer: Mapping[str, object]) -> list[Detection]:
-    """Each procedure line points at the diagnoses that support it.
+def _described(catalog: Catalog, code: str) -> str:
+    return messages.describe(code, _info(catalog, code))
 
-    CMS-1500 item 24E (diagnosis pointer): each service is linked to the diagnosis
-    that shows its medical necessity.
+
+def _linkage(exercise: Exercise, answer: Mapping[str, object]) -> list[Detection]:
+    """Credit per link: each diagnosis a procedure line must point at is one link; a
+    pointer to a diagnosis that neither the key requires nor accepts for that line
+    costs one.
+
+    CMS-1500 item 24E (diagnosis pointer): each service is linked to the diagnoses that
+    show its medical necessity.
     """
     raw = answer.get("links")
     links = raw if isinstance(raw, Mapping) else {}
+    acceptable = {label: {compact(code) for code in codes} for label, codes in exercise.acceptable}
     detections = []
-    for label, expected in exercise.links:
-        reported = {compact(str(code)) for code in _list(links.get(label), "links") if code}
+    for label, required in exercise.links:
+        reported = [str(code) for code in _list(links.get(label), "links") if code]
+        given = {compact(code) for code in reported}
         line = LineRef(LineList.LINKS, label=label)
-        if reported == {compact(code) for code in expected}:
-            finding = Finding(
-                FindingKind.CORRECT,
-                line,
-                f"{label} is linked to {messages.join_words(list(expected))}, the "
-                "diagnoses that support it.",
-                code=label,
+        wanted = {compact(code) for code in required}
+        for code in required:
+            if compact(code) in given:
+                message = f"{label} is rightly linked to {code}."
+                detections.append(
+                    Detection(Finding(FindingKind.CORRECT, line, message, code=label))
+                )
+            else:
+                message = f"{label} should also point at {code}, a diagnosis that supports it."
+                detections.append(
+                    Detection(
+                        Finding(
+                            FindingKind.LINKAGE_ERROR, line, message, code=label, expected=(code,)
+                        )
+                    )
+                )
+        for code in reported:
+            if compact(code) in wanted or compact(code) in acceptable.get(label, set()):
+                continue
+            message = f"{label} points at {code}, which does not support it on this claim."
+            detections.append(
+                Detection(
+                    Finding(
+                        FindingKind.LINKAGE_ERROR,
+                        line,
+                        message,
+                        code=label,
+                        expected=tuple(required),
+                    )
+                )
             )
-        else:
-            named = messages.join_words(sorted(reported)) if reported else "no diagnosis"
-            finding = Finding(
-                FindingKind.LINKAGE_ERROR,
-                line,
-                f"{label} points at {named}; it should point at "
-                f"{messages.join_words(list(expected))}, the diagnoses that support it.",
-                code=label,
-                expected=tuple(expected),
-            )
-        detections.append(Detection(finding))
     return detections
 
 

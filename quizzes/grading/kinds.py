@@ -40,6 +40,9 @@ class FindingKind(StrEnum):
     AGE_CONFLICT = "age_conflict"
     # Choice exercises (best code, code family, specificity): the choice is not the key's.
     INCORRECT = "incorrect"
+    # Procedure near misses (their own kinds, so the message names the real error).
+    LEVEL_MISMATCH = "level_mismatch"
+    PAYER_CODE = "payer_code"
 
     @classmethod
     def of(cls, value: object) -> FindingKind | None:
@@ -277,6 +280,27 @@ KIND_FACTS: dict[FindingKind, KindFacts] = {
         generic="A code that does not fit the patient's age.",
         guideline="CMS Medicare Code Editor edit 4 (age conflict)",
     ),
+    FindingKind.LEVEL_MISMATCH: KindFacts(
+        "Wrong level",
+        Category.MATCH,
+        Skill.CODE_SELECTION,
+        before_review=False,
+        generic="The right kind of service at the wrong level.",
+        guideline="CPT Evaluation and Management Services Guidelines (2021 office, 2023 "
+        "hospital and emergency department): the level follows medical decision making or "
+        "total time",
+        names_key=True,
+    ),
+    FindingKind.PAYER_CODE: KindFacts(
+        "Payer's code",
+        Category.MATCH,
+        Skill.CODE_SELECTION,
+        before_review=False,
+        generic="The right service, but not the code this payer requires.",
+        guideline="CMS Medicare Claims Processing Manual, Chapter 18 (preventive and "
+        "screening services: HCPCS G codes in place of CPT)",
+        names_key=True,
+    ),
     FindingKind.INCORRECT: KindFacts(
         "Incorrect",
         Category.CHOICE,
@@ -287,6 +311,11 @@ KIND_FACTS: dict[FindingKind, KindFacts] = {
     ),
 }
 
+# Near misses: a reported line that stands for a key line it does not match, earning part
+# of that line (its ``missing`` finding costs the rest).
+NEAR_MISS_KINDS = frozenset(
+    {FindingKind.PARTIAL_MATCH, FindingKind.LEVEL_MISMATCH, FindingKind.PAYER_CODE}
+)
 # Kinds that say a reported text is not a usable code of its list.
 VALIDITY_KINDS = frozenset(
     kind for kind, facts in KIND_FACTS.items() if facts.category == Category.VALIDITY
@@ -301,6 +330,8 @@ WRONG_CODE_KINDS = frozenset(
     {
         FindingKind.EXTRA,
         FindingKind.PARTIAL_MATCH,
+        FindingKind.LEVEL_MISMATCH,
+        FindingKind.PAYER_CODE,
         FindingKind.INCORRECT,
         *VALIDITY_KINDS,
     }

@@ -37,7 +37,6 @@ MODIFIER_MEANINGS: dict[str, str] = {
 }
 
 _SIDE_WORDS = re.compile(r"\b(right|left|bilateral)\b", re.IGNORECASE)
-_QUANTITY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(\S.*)$")
 
 
 def describe(code: str, info: CodeInfo | None) -> str:
@@ -114,12 +113,39 @@ def icd_among_procedures(code: str, info: CodeInfo | None) -> str:
     )
 
 
+# CPT codes deleted by the AMA and the codes that replaced them (CPT 2021 deleted the
+# level 1 new-patient office visit; CPT 2023 merged observation care into the hospital
+# codes and deleted the level 1 consultations).
+DELETED_CPT: dict[str, str] = {
+    "99201": "99202",
+    "99217": "99238",
+    "99218": "99221",
+    "99219": "99222",
+    "99220": "99223",
+    "99224": "99231",
+    "99225": "99232",
+    "99226": "99233",
+    "99241": "99242",
+    "99251": "99252",
+}
+
+
 def unknown_code(code: str, system: System, version: str, category: CodeInfo | None) -> str:
     release = f"the {system.value} {version} release" if version else f"the {system.value} release"
     message = (
         f"{code} is not a valid code in {release} in force on the date of service: it was "
         "deleted or never existed."
     )
+    if system is System.CPT:
+        replacement = DELETED_CPT.get(code)
+        if replacement is not None:
+            message += f" The AMA deleted {code}; {replacement} replaced it."
+        return message + " Look the service up in the CPT index and confirm it in its section."
+    if system is System.HCPCS:
+        return message + (
+            " Look the item up in the HCPCS Level II index (the Table of Drugs for drugs) "
+            "and confirm it in the code list."
+        )
     if category is not None and category.code != code:
         message += (
             f" Its category {describe(category.code, category)} exists: find the term in "
@@ -189,7 +215,7 @@ def correct_diagnosis(info: CodeInfo, first_listed: bool) -> str:
 
 
 def correct_procedure(
-    code: str, info: CodeInfo | None, modifiers: Sequence[str], units: int
+    code: str, info: CodeInfo | None, modifiers: Sequence[str], units: int, in_place_of_59: str = ""
 ) -> str:
     details = []
     if modifiers:
@@ -197,7 +223,13 @@ def correct_procedure(
     if units != 1:
         details.append(f"{units} units")
     suffix = f", {', '.join(details)}" if details else ""
-    return f"{describe(code, info)} is correct{suffix}."
+    message = f"{describe(code, info)} is correct{suffix}."
+    if in_place_of_59:
+        message += (
+            f" {in_place_of_59} is accepted in place of 59: the X modifiers (XE, XS, XP, XU) "
+            "are the more specific forms of 59 (CMS, MLN Matters SE1422)."
+        )
+    return message
 
 
 def _sides(description: str) -> frozenset[str]:
@@ -249,21 +281,75 @@ def partial_match(reported: CodeInfo, key: CodeInfo) -> str:
 
 def extra_diagnosis(info: CodeInfo) -> str:
     return (
-        f"{describe(info.code, info)} is a valid code, but the documentation does not support "
-        "it for this encounter. Report only the conditions the note documents as treated, "
-        "evaluated or affecting care."
+        f"{describe(info.code, info)} is a valid code, but it is not in the answer key for "
+        "this encounter. Report the conditions the note documents as treated, evaluated or "
+        "affecting care."
+    )
+
+
+def extra_symptom(info: CodeInfo) -> str:
+    return (
+        f"{describe(info.code, info)} is not in the answer key: signs and symptoms that are "
+        "routinely associated with a confirmed diagnosis are not coded separately "
+        f"({GUIDELINES}, Section I.B.5)."
+    )
+
+
+def extra_external_cause(info: CodeInfo) -> str:
+    return (
+        f"{describe(info.code, info)} is not in the answer key. External cause codes are "
+        "reported for as long as the documentation supports them, but their reporting is "
+        f"not nationally mandated ({GUIDELINES}, Section I.C.20): this one costs nothing."
+    )
+
+
+def extra_alternative(code: str, info: CodeInfo | None, kept: str) -> str:
+    return (
+        f"{describe(code, info)} and {kept} are accepted alternatives for the same line of "
+        "the key: report one of these."
+    )
+
+
+def optional_near_miss(reported: CodeInfo, key: CodeInfo | None, key_code: str) -> str:
+    return (
+        f"{describe(reported.code, reported)} is close to {describe(key_code, key)}, an "
+        "optional line of the key (reporting it earns credit, leaving it out costs nothing): "
+        "nothing is lost here. Compare the two descriptors with the note."
     )
 
 
 def extra_procedure(info: CodeInfo) -> str:
     return (
-        f"{describe(info.code, info)} is a valid code, but the note does not document this "
-        "service or item for this encounter. Report only what was performed or supplied."
+        f"{describe(info.code, info)} is a valid code, but it is not in the answer key for "
+        "this encounter. Report the services and items the note documents."
+    )
+
+
+def level_mismatch(
+    reported: CodeInfo | None, code: str, key: CodeInfo | None, key_code: str
+) -> str:
+    return (
+        f"{describe(code, reported)} is the right kind of service at the wrong level: the "
+        f"key has {describe(key_code, key)}. The level follows the medical decision making "
+        "(problems, data, risk: two of three) or the total time documented on the date of "
+        "the encounter (CPT Evaluation and Management Services Guidelines)."
+    )
+
+
+def payer_code(reported: CodeInfo | None, code: str, key: CodeInfo | None, key_code: str) -> str:
+    return (
+        f"{describe(code, reported)} describes this service, but the payer on this claim "
+        f"requires {describe(key_code, key)}: Medicare takes HCPCS G codes in place of these "
+        "CPT codes (CMS Medicare Claims Processing Manual, Chapter 18)."
     )
 
 
 def missing_diagnosis(
-    key: CodeInfo | None, key_code: str, alternatives: Sequence[str], near_miss: str | None
+    key: CodeInfo | None,
+    key_code: str,
+    alternatives: Sequence[str],
+    near_miss: str | None,
+    attempt: str | None = None,
 ) -> str:
     message = (
         f"Missing {describe(key_code, key)}: the documentation supports this diagnosis and "
@@ -273,18 +359,31 @@ def missing_diagnosis(
         message += f" {join_words(list(alternatives), 'or')} would also be accepted."
     if near_miss is not None:
         message += f" The near miss {near_miss} earns part of this line's credit."
+    if attempt is not None:
+        message += (
+            f" {attempt} looks like an attempt at this code but is not a valid code (its own "
+            "finding says why); it costs nothing more, and pointers to it count as pointing "
+            "here."
+        )
     return message
 
 
 def missing_procedure(
-    key: CodeInfo | None, key_code: str, modifiers: Sequence[str], units: int
+    key: CodeInfo | None,
+    key_code: str,
+    modifiers: Sequence[str],
+    units: int,
+    near_miss: str | None = None,
 ) -> str:
     details = f" with {modifier_list(modifiers)}" if modifiers else ""
     quantity = f", {units} units" if units != 1 else ""
-    return (
-        f"Missing {describe(key_code, key)}{details}{quantity}: the note documents this "
-        "service or item and the claim does not report it."
+    message = (
+        f"Missing {describe(key_code, key)}{details}{quantity}: the key has this service or "
+        "item and the claim does not report it."
     )
+    if near_miss is not None:
+        message += f" The near miss {near_miss} earns part of this line's credit."
+    return message
 
 
 def duplicate(code: str, info: CodeInfo | None, first_line: str, system: System) -> str:
@@ -329,27 +428,24 @@ def modifier_error(
     )
 
 
-def _billing_quantity(billing_unit: str, units: int) -> str | None:
-    parsed = _QUANTITY.match(billing_unit)
-    if parsed is None:
-        return None
-    total = float(parsed.group(1)) * units
-    return f"{total:g} {parsed.group(2)}"
-
-
-def units_error(info: CodeInfo | None, code: str, expected: int, reported: int) -> str:
-    message = (
-        f"{describe(code, info)} is the right code, but the units are not: the "
-        f"documentation supports {expected}, the answer reports {reported}."
-    )
+def units_error(
+    info: CodeInfo | None, code: str, expected: int, reported: int, fractional: float | None = None
+) -> str:
+    if fractional is not None:
+        message = (
+            f"{describe(code, info)} is the right code, but {fractional:g} units cannot be "
+            f"billed: units are whole numbers. The key has {expected}."
+        )
+    else:
+        message = (
+            f"{describe(code, info)} is the right code, but the units are not: the key has "
+            f"{expected}, the answer reports {reported}."
+        )
     if info is not None and info.billing_unit:
-        quantity = _billing_quantity(info.billing_unit, expected)
-        if quantity is not None:
-            message += (
-                f" {code} is reported per {info.billing_unit}: {quantity} is {expected} units."
-            )
-        else:
-            message += f" {code} is reported per {info.billing_unit}."
+        message += (
+            f" {code} is reported per {info.billing_unit}: divide the dose documented in the "
+            "note by that amount and round up a part unit."
+        )
     return message
 
 

@@ -70,14 +70,24 @@ key and the number of codes entered, with no partial credit. Precisely:
 * guideline rule findings still deduct ``rule`` x the line weight, as in the default
   policy (Practicode has no such edits; a course that teaches them should grade them).
 
+Fair-scoring rules (docs/decisions/0010)
+----------------------------------------
+On top of the table above: an invalid code that is the learner's attempt at a key line
+costs nothing of its own (the line's ``missing`` is the cost, counted once); the
+findings on one answer line never cost more than ``line_cap`` of its weight together;
+a score keeps ``line_cap`` of the weight of the required lines matched exactly;
+``level_mismatch`` and ``payer_code`` are near misses priced like ``partial_match``;
+advisory findings cost nothing. Practicode style has no cap and no floor.
+
 Other exercise types
 --------------------
 Every exercise type is priced here too, each of its lines weighing its own setting:
 a choice (best code, code family, specificity) is worth ``choice`` and an ``incorrect``
 choice costs all of it; a sequencing exercise is worth ``sequence_position`` per
-position, and a position holding the wrong diagnosis costs its weight; a linkage
-exercise is worth ``link`` per procedure line, and a wrongly linked line costs its
-weight; an audit is worth ``audit_error`` per planted error, an error left unfixed
+mandated order (the first-listed diagnosis, each manifestation after its etiology), and
+an order broken costs its weight; a linkage
+exercise is worth ``link`` per required link, and a missing or unsupported link costs
+its weight; an audit is worth ``audit_error`` per planted error, an error left unfixed
 (``missing``) costs its weight and a needless change to a correct claim line (``extra``)
 costs ``needless_fix`` x that weight.
 """
@@ -88,11 +98,20 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from quizzes.grading.kinds import RULE_KINDS, VALIDITY_KINDS, FindingKind, LineList, LineRef
+from quizzes.grading.kinds import (
+    NEAR_MISS_KINDS,
+    RULE_KINDS,
+    VALIDITY_KINDS,
+    FindingKind,
+    LineList,
+    LineRef,
+)
 from quizzes.grading.types import Finding
 
 # 2026.2: every exercise type graded by the pure engine and priced by the policy.
-RULES_VERSION = "2026.2"
+# 2026.3: fair scoring (docs/decisions/0010): attempts at a key line, per-line caps,
+# advisory external causes, procedure near misses, mandated sequencing, per-link credit.
+RULES_VERSION = "2026.3"
 
 # Settings that are weights of a line rather than fractions of one.
 _LINE_WEIGHTS = frozenset(
@@ -121,6 +140,8 @@ class ScoringPolicy:
     rule: float = 0.25
     # Fraction of a diagnosis line deducted for a wrong first-listed diagnosis.
     sequence_error: float = 0.25
+    # Most of its own weight that the findings on one answer line may cost together.
+    line_cap: float = 0.5
     # Weights of the lines of the other exercise types.
     choice: float = 1.0
     sequence_position: float = 1.0
@@ -179,8 +200,10 @@ class Detection:
     """A finding as detected, before pricing.
 
     ``entered``: the finding stands for a line the answer entered (Practicode's "codes
-    entered"). ``costs``: False for a finding that always comes with another finding on
-    the same line that already costs (a malformed modifier), so it is shown but free.
+    entered"). ``costs``: False for a finding that is shown but free: one that always
+    comes with another finding on the same line that already costs (a malformed
+    modifier), or an invalid code that is the learner's attempt at a key line the answer
+    otherwise lacks (that line's ``missing`` finding is the cost, counted once).
     """
 
     finding: Finding
@@ -191,7 +214,7 @@ class Detection:
 # Findings of entered lines that earned nothing: in Practicode style they share the
 # over-coding penalty.
 _UNCREDITED_KINDS = frozenset(
-    {FindingKind.EXTRA, FindingKind.PARTIAL_MATCH, FindingKind.DUPLICATE, *VALIDITY_KINDS}
+    {FindingKind.EXTRA, FindingKind.DUPLICATE, *NEAR_MISS_KINDS, *VALIDITY_KINDS}
 )
 _DETAIL_KINDS = (FindingKind.MODIFIER_ERROR, FindingKind.UNITS_ERROR, FindingKind.LINKAGE_ERROR)
 _CLAIM_LISTS = (LineList.CLAIM_DIAGNOSES, LineList.CLAIM_PROCEDURES)
@@ -213,7 +236,7 @@ def price(
     details = _detail_fractions(policy)
     budgets: dict[LineRef, float] = {}
     findings: list[Finding] = []
-    total = rule_total = entered = 0.0
+    total = entered = credited = 0.0
     shares: list[tuple[int, float]] = []
     for detection in detections:
         finding = detection.finding
@@ -223,15 +246,22 @@ def price(
             finding = dataclasses.replace(finding, points=points)
         if detection.entered:
             entered += weight
+            if finding.kind is FindingKind.CORRECT:
+                credited += weight
             if finding.kind in _UNCREDITED_KINDS:
                 shares.append((len(findings), weight))
         findings.append(finding)
         total += points
-        if finding.kind in RULE_KINDS:
-            rule_total += points
+    if not practicode:
+        # Practicode style forfeits whole lines by design: no cap there.
+        total += _cap_lines(findings, policy)
     if practicode and entered > max_score and shares:
+        rule_total = sum(f.points for f in findings if f.kind in RULE_KINDS)
         total += _share_overcoding(findings, shares, max_score, entered, total - rule_total)
-    score = min(max_score, max(0.0, max_score + total))
+    # A key code reported right is never worth nothing: whatever else the answer adds,
+    # the score keeps ``line_cap`` of the weight of the required lines matched exactly.
+    floor = 0.0 if practicode else policy.line_cap * credited
+    score = min(max_score, max(floor, max_score + total))
     return Priced(tuple(findings), round(score, 4))
 
 
@@ -268,7 +298,7 @@ def _points(
         return -weight if kind is FindingKind.MISSING else -policy.needless_fix * weight
     if kind is FindingKind.MISSING:
         return -weight
-    if kind is FindingKind.PARTIAL_MATCH:
+    if kind in NEAR_MISS_KINDS:
         return 0.0 if practicode else policy.partial_credit * weight
     if kind is FindingKind.EXTRA or kind in VALIDITY_KINDS:
         return 0.0 if practicode else -policy.extra * weight
@@ -285,6 +315,32 @@ def _points(
         budgets[finding.line] = budget - cost
         return -cost
     return -policy.rule * weight
+
+
+_ANSWER_LISTS = (LineList.DIAGNOSES, LineList.PROCEDURES)
+
+
+def _cap_lines(findings: list[Finding], policy: ScoringPolicy) -> float:
+    """No answer line costs more than ``line_cap`` of its weight, whatever stacks on it
+    (an extra code that is also listed first, conflicts with a key code by Excludes1 and
+    is a manifestation is one error, not four). Over the cap, the line's deductions are
+    scaled down together. Returns the points given back."""
+    costs: dict[LineRef, float] = {}
+    for finding in findings:
+        if finding.points < 0 and finding.line.list in _ANSWER_LISTS:
+            costs[finding.line] = costs.get(finding.line, 0.0) + finding.points
+    returned = 0.0
+    for line, cost in costs.items():
+        cap = policy.line_cap * line_weight(policy, line.list)
+        if -cost <= cap + 1e-9:
+            continue
+        scale = cap / -cost
+        for position, finding in enumerate(findings):
+            if finding.line == line and finding.points < 0:
+                scaled = round(finding.points * scale, 6)
+                returned += scaled - finding.points
+                findings[position] = dataclasses.replace(finding, points=scaled)
+    return returned
 
 
 def _share_overcoding(

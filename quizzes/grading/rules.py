@@ -30,10 +30,12 @@ SEX_EDIT_RETIRED = dt.date(2024, 10, 1)
 
 @dataclass(frozen=True, slots=True)
 class ReportedDiagnosis:
-    """A valid reported diagnosis and the answer line it came from."""
+    """A valid reported diagnosis, the answer line it came from and whether it matched a
+    key line exactly (``keyed``)."""
 
     line: LineRef
     info: CodeInfo
+    keyed: bool = False
 
 
 class NoteIndex:
@@ -99,7 +101,8 @@ def excludes1_conflicts(
 
     Checks the notes at each code and at every ancestor, in both directions; note
     targets may be codes, categories with a dash ("E08.-") or ranges ("O10-O11").
-    The finding is on the later of the two lines.
+    The finding is on the line that is not a key code when exactly one of the two is
+    (adding the excluded code is the error), otherwise on the later of the two lines.
     Ref: ICD-10-CM Official Guidelines, Section I.A.12.a (Excludes1).
     """
     for index, later in enumerate(diagnoses):
@@ -110,10 +113,11 @@ def excludes1_conflicts(
             if verdict is None:
                 continue
             owner, note = verdict
+            blamed = earlier if later.keyed and not earlier.keyed else later
             yield Finding(
                 kind=FindingKind.EXCLUDES1_CONFLICT,
-                line=later.line,
-                code=later.info.code,
+                line=blamed.line,
+                code=blamed.info.code,
                 expected=None,
                 message=messages.excludes1(earlier.info, later.info, owner, note),
             )

@@ -50,6 +50,9 @@ class KeyProcedure:
 class AnswerKey:
     diagnoses: tuple[KeyDiagnosis, ...] = ()
     procedures: tuple[KeyProcedure, ...] = ()
+    # External cause codes (V00-Y99) the key does not list cost nothing unless the
+    # exercise requires them: their reporting is not nationally mandated (I.C.20).
+    external_causes_required: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,9 @@ class AnswerProcedure:
     modifiers: tuple[str, ...] = ()
     units: int = 1
     dx_pointers: tuple[int, ...] = ()
+    # Units given as a fraction (11.6): graded as a units error on the line, never a
+    # refused sheet; ``units`` then holds the whole part.
+    fractional_units: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,7 +37,10 @@ CLASSIFIER = EntryClassifier(CATALOG)
         ("S0600A", "missing_seventh_character", "S06.00A"),
         ("S060A", "missing_seventh_character", "S06.0A"),
         ("S9349A", "missing_seventh_character", "S93.49A"),
-        ("sore throat", "invalid_format", "SORETHROAT"),
+        # Text not shaped like a code is reported as typed, never reshaped into one.
+        ("sore throat", "invalid_format", "sore throat"),
+        ("strep", "invalid_format", "strep"),
+        ("J00-J06", "invalid_format", "J00-J06"),
         ("J0", "invalid_format", "J0"),
         ("1234", "invalid_format", "1234"),
         ("", "invalid_format", None),
@@ -61,7 +64,7 @@ def test_diagnosis_text_is_normalised_and_classified(text: str, kind: str, code:
         ("R5081", "wrong_family", "R50.81", System.ICD10CM),
         ("E01.14", "wrong_family", "E01.14", System.ICD10CM),
         ("9921", "invalid_format", "9921", None),
-        ("99213-25", "invalid_format", "9921325", None),
+        ("99213-25", "invalid_format", "99213-25", None),
     ],
 )
 def test_procedure_text_is_normalised_and_classified(

@@ -107,16 +107,42 @@ def grade(
             ["correct", "correct"],
         ),
         (
+            # Only the first-listed diagnosis is mandated among J02.0, R50.9, I10.
+            {"type": "sequencing", "answer": ["J02.0", "R50.9", "I10"]},
+            {"order": ["J02.0", "I10", "R50.9"]},
+            100.0,
+            ["correct"],
+        ),
+        (
+            {
+                "type": "linkage",
+                "answer": {"93015": ["R07.89", "I10"]},
+                "acceptable": {"93015": ["R06.02"]},
+            },
+            {"links": {"93015": ["R07.89", "R06.02"]}},
+            50.0,
+            ["correct", "linkage_error"],
+        ),
+        (
+            {"type": "linkage", "answer": {"93015": ["R07.89"]}},
+            {"links": {"93015": ["R07.89", "J02.0"]}},
+            0.0,
+            ["correct", "linkage_error"],
+        ),
+        (
             {"type": "sequencing", "answer": ["E11.42", "G63", "I10"]},
             {"order": ["G63", "E11.42", "I10"]},
-            pytest.approx(100 / 3, abs=0.01),
-            ["sequence_error", "sequence_error", "correct"],
+            # Scored: the first-listed diagnosis and the manifestation after its
+            # etiology; the place of I10 is not mandated.
+            0.0,
+            ["sequence_error", "sequence_error"],
         ),
         (
             {"type": "linkage", "answer": {"99213": ["J02.0"], "87880": ["J02.0", "R50.9"]}},
             {"links": {"99213": ["J02.0"], "87880": ["R50.9"]}},
-            50.0,
-            ["correct", "linkage_error"],
+            # Credit per link: two of the three required links.
+            pytest.approx(66.67),
+            ["correct", "linkage_error", "correct"],
         ),
         (
             {

@@ -170,7 +170,10 @@ def test_wrong_units_explain_the_hcpcs_billing_unit():
     result = grade_answer(key, sheet_of(["S93.491A"], [AnswerProcedure("J1885", units=60)]))
     error = only(result, "units_error")
     assert error.expected == ("4",)
-    assert "J1885 is reported per 15 mg: 60 mg is 4 units" in error.message
+    # The message quotes the descriptor's unit and never invents a dose the note did
+    # not document.
+    assert "J1885 is reported per 15 mg" in error.message
+    assert " mg is " not in error.message
     assert result.score == pytest.approx(2.5 - 0.125)
 
 
