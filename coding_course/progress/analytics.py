@@ -153,17 +153,23 @@ SKILL_LABELS: dict[Skill, str] = {
     Skill.UNITS: "Units",
 }
 
-# Lesson tags that teach each skill: the library's skill tag plus the finding kind the
-# lessons are tagged with.
+# Lesson tags that teach each skill: the skill's own tag plus the lesson tags the
+# grader's table of kinds gives the kinds of that skill (dict order keeps them stable).
 SKILL_TAGS: dict[Skill, tuple[str, ...]] = {
-    Skill.SPECIFICITY: ("specificity", "partial_match"),
-    Skill.LATERALITY: ("laterality",),
-    Skill.SEVENTH_CHARACTER: ("7th-character", "missing_seventh_character"),
-    Skill.SEQUENCING: ("sequencing", "sequence_error"),
-    Skill.EXCLUDES1: ("excludes1", "excludes1_conflict"),
-    Skill.MODIFIERS: ("modifiers", "modifier_error"),
-    Skill.LINKAGE: ("linkage", "linkage_error"),
-    Skill.UNITS: ("units", "units_error"),
+    skill: tuple(
+        dict.fromkeys(
+            [
+                skill.value,
+                *(
+                    tag
+                    for kind in FindingKind
+                    if kind.facts.skill.value == skill.value
+                    for tag in kind.facts.lesson_tags
+                ),
+            ]
+        )
+    )
+    for skill in Skill
 }
 
 # The error pattern each finding kind shows, from the grader's table of kinds (a near

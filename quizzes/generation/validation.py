@@ -20,13 +20,14 @@ from codesets.domain.systems import System
 from quizzes.generation.encounters import EncounterSpec
 from quizzes.grading.engine import grade
 from quizzes.grading.entries import EntryClassifier
+from quizzes.grading.kinds import FindingKind
 from quizzes.grading.types import AnswerKey, AnswerProcedure, AnswerSheet
 
 NO_RELEASE = "no_release"
 POINTER_OUT_OF_RANGE = "pointer_out_of_range"
 RULE_FINDING = "rule_finding"
 INVALID_FORMAT = "invalid_format"
-CORRECT = "correct"
+CORRECT = FindingKind.CORRECT
 
 
 @dataclass(frozen=True, slots=True)
