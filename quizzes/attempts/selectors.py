@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from coding_course.accounts.errors import NotFound
 from quizzes.errors import ItemNotInAttempt
+from quizzes.grading.exercises import audit_fix_text
 from quizzes.grading.kinds import WRONG_CODE_KINDS
 from quizzes.grading.policy import RULES_VERSION
 from quizzes.models import (
@@ -292,10 +293,25 @@ class ReviewRow:
 
 def _answer_lines(item: QuizItem, answer: dict[str, Any]) -> list[dict[str, Any]]:
     """The learner's answer as labelled lines, each with the ``line`` name findings use."""
-    if item.exercise_type != ExerciseType.FULL_CODING:
-        if "value" in answer:
-            return [{"ref": "answer", "label": "Your answer", "text": answer.get("value", "")}]
-        return [{"ref": "", "label": "Your answer", "text": str(answer)}]
+    kind = item.exercise_type
+    if kind == ExerciseType.SEQUENCING:
+        return [
+            {"ref": f"order[{i}]", "label": f"Position {i + 1}", "text": code}
+            for i, code in enumerate(answer.get("order", []))
+        ]
+    if kind == ExerciseType.LINKAGE:
+        return [
+            {"ref": f"links[{label}]", "label": label, "text": ", ".join(codes) or "no pointer"}
+            for label, codes in answer.get("links", {}).items()
+        ]
+    if kind == ExerciseType.AUDIT:
+        return [
+            {"ref": f"claim.{line}", "label": f"Fix for {line}", "text": fix}
+            for line, fix in answer.get("fixes", {}).items()
+            if fix
+        ]
+    if kind != ExerciseType.FULL_CODING:
+        return [{"ref": "answer", "label": "Your answer", "text": answer.get("value", "")}]
     lines = [
         {"ref": f"diagnoses[{i}]", "label": f"Diagnosis {i + 1}", "text": code}
         for i, code in enumerate(c for c in answer.get("diagnoses", []) if c)
@@ -370,7 +386,23 @@ def _key_view(item: QuizItem) -> dict[str, Any]:
             "procedures": answer.get("procedures", []),
             "explanation": exercise.get("explanation", ""),
         }
-    return {"answer": answer, "explanation": exercise.get("explanation", "")}
+    return {
+        "answer": _key_text(item.exercise_type, answer),
+        "explanation": exercise.get("explanation", ""),
+    }
+
+
+def _key_text(kind: str, answer: Any) -> str:
+    """A non-full-coding key as a coder reads it."""
+    if kind == ExerciseType.SEQUENCING and isinstance(answer, list):
+        return ", then ".join(str(code) for code in answer)
+    if kind == ExerciseType.LINKAGE and isinstance(answer, dict):
+        return "; ".join(f"{label} → {', '.join(codes)}" for label, codes in answer.items())
+    if kind == ExerciseType.AUDIT and isinstance(answer, list):
+        return "; ".join(
+            f"{error.get('line')}: {audit_fix_text(error.get('fix'))}" for error in answer
+        )
+    return str(answer)
 
 
 def quizzes_for_student(*, user: Any) -> list[dict[str, Any]]:
