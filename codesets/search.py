@@ -1,15 +1,30 @@
 """Code search: by code or code prefix, and by words in descriptions and inclusion terms.
 
 A query shaped like a code or the start of one (``s52.52``, ``S5252``, ``992``,
-``e0114``) lists that code first and then its descendants in code order; word hits
-fill the rest of the page. Any other query is split into words that must ALL occur in the
-code's ``search_text`` (description plus inclusion terms), in any order, each word
-matching a whole word or the start of one. Ranking, best first:
+``e0114``) lists that code first and then its descendants in code order; a code written
+exactly as typed comes before a look-alike of another family (``G0439``: HCPCS G0439
+before ICD-10-CM G04.39; ``G04.39`` the other way round). Word hits fill the rest of the
+page. Any other query is split into words that must ALL occur in the code's
+``search_text`` (description plus inclusion terms), in any order, each word matching a
+whole word or the start of one.
 
-1. every query word matches a whole word (not only the start of one);
-2. billable codes before categories and headers;
-3. the text starts with the first query word;
-4. shorter descriptions (the more general entry) first, then tabular order (a code's
+The curated vocabulary (``codesets/data/search_vocabulary.yaml``, loaded by
+``codesets.search_vocabulary``) expands words and known phrases, longest first:
+abbreviations (``htn``), lay terms (``pink eye``) and drug brand names (``toradol``) may
+match their expansions instead, and the original words still count. Its ``defaults`` name
+the code the ICD-10-CM Alphabetic Index gives an unqualified term (hypertension: I10).
+Ranking, best first:
+
+1. the default code of a query term (the query's own phrase above its expansions');
+2. every query word matches a whole word (not only the start of one);
+3. billable codes before categories and headers;
+4. codes in the category of a default code (``diabetes ckd``: E11.22 before E10.22);
+5. every query word found in the description itself, not only in inclusion terms;
+6. fewer qualifying words in the description that the query did not ask for
+   ("secondary", "pulmonary"; "unspecified", "essential", "without complications" and
+   the like do not count), then descriptions saying "unspecified" or NOS;
+7. the text starts with the first query word;
+8. shorter descriptions (the more general entry) first, then tabular order (a code's
    7th-character expansions rank by the length of the code they expand, so they stay
    together: initial encounter, subsequent encounter, sequela).
 
@@ -17,7 +32,9 @@ Matching is done by each database's own full-text index (created in migration 00
 SQLite FTS5 with prefix indexes, PostgreSQL ``tsvector`` with ``:*`` prefix queries. The
 index hands over at most a few hundred matches in the static order of keys 2 and 4
 (``Code.search_order``), and those are ranked in full; a common word therefore costs no
-more than a rare one, and its ranking is exact among its best-placed matches.
+more than a rare one, and its ranking is exact among its best-placed matches. The
+categories of the query's default codes are read besides (by code, a few dozen rows), so
+the code a coder picks is ranked even when the static order leaves it out.
 
 When a word query finds nothing, words that start no word of the vocabulary are taken
 for misspellings and replaced by the closest vocabulary word (PostgreSQL adds trigram
@@ -42,6 +59,7 @@ from django.db.models import Max
 from codesets.domain.shapes import compact
 from codesets.domain.systems import System
 from codesets.models import Code, Release, SearchWord
+from codesets.search_vocabulary import search_vocabulary
 from codesets.selectors import releases_for_search
 
 # A code or the start of one: ICD-10-CM letter, digit and more, CPT digits (and the
@@ -108,7 +126,7 @@ def search_releases(releases: Sequence[Release], query: str, limit: int = 10) ->
     hits: list[SearchHit] = []
     key = code_prefix_of(query)
     if key is not None:
-        hits = _code_prefix_hits(release_ids, key, limit)
+        hits = _code_prefix_hits(release_ids, key, limit, "".join(query.split()).upper())
         if len(hits) >= limit:
             return hits
     tokens = _distinct(words_of(query))
@@ -128,7 +146,7 @@ def _distinct(tokens: list[str]) -> list[str]:
     return list(dict.fromkeys(tokens))
 
 
-def _in_list(values: Sequence[int]) -> str:
+def _in_list(values: Sequence[object]) -> str:
     return ", ".join(["%s"] * len(values))
 
 
@@ -139,8 +157,13 @@ def _rows_to_hits(rows: Sequence[tuple[str, str, str, object]]) -> list[SearchHi
     ]
 
 
-def _code_prefix_hits(release_ids: list[int], key: str, limit: int) -> list[SearchHit]:
+def _code_prefix_hits(
+    release_ids: list[int], key: str, limit: int, typed: str = ""
+) -> list[SearchHit]:
     """The codes starting with ``key``: the exact code first, then in code order.
+
+    A code written exactly as typed (``typed``, upper-cased) comes before a code of
+    another family that only has the same key: G0439 (HCPCS) before G04.39 (ICD-10-CM).
 
     One index range scan per release, each stopping after ``limit`` rows (``S`` alone
     matches 40,000 ICD-10-CM codes), joined in one statement.
@@ -166,8 +189,80 @@ def _code_prefix_hits(release_ids: list[int], key: str, limit: int) -> list[Sear
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    rows.sort(key=lambda row: (row[4] != key, _SYSTEM_ORDER.index(System(row[1])), row[4]))
+    rows.sort(
+        key=lambda row: (
+            row[0].upper() != typed,
+            row[4] != key,
+            _SYSTEM_ORDER.index(System(row[1])),
+            row[4],
+        )
+    )
     return _rows_to_hits([row[:4] for row in rows[:limit]])
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """A query word or known phrase: matched when any alternative is (each of its words
+    the start of a word of the text); ``defaults`` are the codes the vocabulary gives it."""
+
+    alternatives: tuple[tuple[str, ...], ...]
+    # The phrase's own default code first, then those of its expansions.
+    defaults: tuple[str, ...]
+
+
+def _groups(tokens: list[str]) -> list[_Group]:
+    """The query's words, known phrases (longest first) joined into one group each and
+    expanded through the curated vocabulary; the original words always still count."""
+    vocabulary = search_vocabulary()
+    groups: list[_Group] = []
+    index = 0
+    while index < len(tokens):
+        for size in range(min(vocabulary.longest, len(tokens) - index), 0, -1):
+            phrase = tuple(tokens[index : index + size])
+            if size == 1 or vocabulary.knows(phrase):
+                break
+        alternatives = (phrase, *vocabulary.expansions.get(phrase, ()))
+        defaults = [vocabulary.defaults.get(alternative) for alternative in alternatives]
+        # An expansion's little words ("fracture of wrist") add nothing but cost: as
+        # prefixes they match most of the index.
+        distinct: dict[frozenset[str], tuple[str, ...]] = {}
+        for words in (phrase, *(_content_words(words) for words in alternatives[1:])):
+            distinct.setdefault(frozenset(words), words)
+        alternatives = tuple(distinct.values())
+        groups.append(_Group(alternatives, tuple(dict.fromkeys(code for code in defaults if code))))
+        index += size
+    return groups
+
+
+_LITTLE_WORDS = frozenset(_WORD.findall("a an and by for in of on or the to with"))
+
+
+def _content_words(words: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(word for word in words if word not in _LITTLE_WORDS) or words
+
+
+def _fts_match(groups: list[_Group]) -> str:
+    def alternative(words: tuple[str, ...]) -> str:
+        return "(" + " AND ".join(f'"{word}"*' for word in words) + ")"
+
+    return " AND ".join(
+        "(" + " OR ".join(alternative(words) for words in group.alternatives) + ")"
+        for group in groups
+    )
+
+
+def _tsquery(groups: list[_Group]) -> str:
+    def alternative(words: tuple[str, ...]) -> str:
+        return "(" + " & ".join(f"{word}:*" for word in words) + ")"
+
+    return " & ".join(
+        "(" + " | ".join(alternative(words) for words in group.alternatives) + ")"
+        for group in groups
+    )
+
+
+_ROW_COLUMNS = """c.code, r.system, c.description, c.billable, c.search_text,
+                   c.rank_length, c.position"""
 
 
 def _word_hits(release_ids: list[int], tokens: list[str], limit: int) -> list[SearchHit]:
@@ -175,47 +270,163 @@ def _word_hits(release_ids: list[int], tokens: list[str], limit: int) -> list[Se
 
     The index returns at most ``_CANDIDATES`` matches, best static order first, so a
     common word ("fracture", "left") costs no more than a rare one; when a query has more
-    matches than that, the ranking is exact among the best-placed ones.
+    matches than that, the ranking is exact among the best-placed ones. The categories
+    of the vocabulary's default codes for the query's terms are read as well (a few
+    dozen rows by code), so the code a coder picks is ranked even when the index's
+    static order leaves it out.
     """
     vendor = connection.vendor
+    groups = _groups(tokens)
     if vendor == "sqlite":
         sql = f"""
-            SELECT c.code, r.system, c.description, c.billable, c.search_text,
-                   c.rank_length, c.position
+            SELECT {_ROW_COLUMNS}
             FROM (SELECT rowid AS search_order FROM codesets_code_fts
                   WHERE codesets_code_fts MATCH %s ORDER BY rowid LIMIT %s) AS hits
             JOIN codesets_code c ON c.search_order = hits.search_order
             JOIN codesets_release r ON r.id = c.release_id
             WHERE c.release_id IN ({_in_list(release_ids)})"""
-        match = " ".join(f'"{token}"*' for token in tokens)
-        params: list[object] = [match, _CANDIDATES, *release_ids]
+        params: list[object] = [_fts_match(groups), _CANDIDATES, *release_ids]
     elif vendor == "postgresql":
         sql = f"""
-            SELECT c.code, r.system, c.description, c.billable, c.search_text,
-                   c.rank_length, c.position
+            SELECT {_ROW_COLUMNS}
             FROM codesets_code c JOIN codesets_release r ON r.id = c.release_id
             WHERE c.release_id IN ({_in_list(release_ids)})
               AND c.search_vector @@ to_tsquery('simple', %s)
             ORDER BY c.search_order
             LIMIT %s"""
-        params = [*release_ids, " & ".join(f"{token}:*" for token in tokens), _CANDIDATES]
+        params = [*release_ids, _tsquery(groups), _CANDIDATES]
     else:
         return _word_hits_portable(release_ids, tokens, limit)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    ranked = sorted(rows, key=lambda row: _rank_key(row, tokens))
+    defaults = {
+        code: 3 if index == 0 and group.alternatives[0] in search_vocabulary().defaults else 2
+        for group in groups
+        for index, code in reversed(list(enumerate(group.defaults)))
+    }
+    if defaults:
+        seen = {(row[1], row[0]) for row in rows}
+        for row in _category_rows(release_ids, defaults):
+            if (row[1], row[0]) not in seen and _matches(
+                set(_WORD.findall(row[4])), groups, code=row[0]
+            ):
+                seen.add((row[1], row[0]))
+                rows.append(row)
+    query_words = {word for group in groups for words in group.alternatives for word in words}
+    qualifying: dict[str, bool] = {}
+    ranked = sorted(rows, key=lambda row: _rank_key(row, groups, defaults, query_words, qualifying))
     return _rows_to_hits([row[:4] for row in ranked[:limit]])
 
 
-def _rank_key(row: Sequence[Any], tokens: list[str]) -> tuple[int, int, int, int, int, int]:
-    """The ranking of the module docstring, best first."""
-    _, system, _, billable, text, rank_length, position = row
-    whole_words = set(_WORD.findall(text)).issuperset(tokens)
+# Rows read per category of a default code (E11 has about 80 codes).
+_CATEGORY_ROWS = 200
+
+
+def _category_rows(release_ids: list[int], defaults: dict[str, int]) -> list[tuple[Any, ...]]:
+    """The default codes themselves, then the first rows of their categories."""
+    categories = sorted({compact(code)[:3] for code in defaults})
+    if connection.vendor == "sqlite":
+        match = "c.code_key GLOB %s"
+        patterns = [category + "*" for category in categories]
+    else:
+        match = "c.code_key LIKE %s"
+        patterns = [category + "%" for category in categories]
+    per_category = f"""
+        SELECT * FROM (
+            SELECT {_ROW_COLUMNS}
+            FROM codesets_code c JOIN codesets_release r ON r.id = c.release_id
+            WHERE c.release_id IN ({_in_list(release_ids)}) AND r.system = %s AND {match}
+            ORDER BY c.code_key
+            LIMIT %s
+        ) AS category_{{index}}"""
+    named = f"""
+        SELECT {_ROW_COLUMNS}
+        FROM codesets_code c JOIN codesets_release r ON r.id = c.release_id
+        WHERE c.release_id IN ({_in_list(release_ids)}) AND r.system = %s
+          AND c.code IN ({_in_list(list(defaults))})"""
+    sql = " UNION ALL ".join(
+        [named, *(per_category.format(index=index) for index in range(len(categories)))]
+    )
+    params: list[Any] = [*release_ids, System.ICD10CM.value, *defaults]
+    for pattern in patterns:
+        params += [*release_ids, System.ICD10CM.value, pattern, _CATEGORY_ROWS]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+def _matches(
+    text_words: set[str], groups: list[_Group], *, whole: bool = False, code: str = ""
+) -> bool:
+    """Whether every group has an alternative whose words all start (or, ``whole``,
+    are) words of ``text_words``, or names ``code`` as its default."""
+
+    def found(word: str) -> bool:
+        if whole or word in text_words:
+            return word in text_words
+        return any(text_word.startswith(word) for text_word in text_words)
+
+    return all(
+        code in group.defaults
+        or any(all(found(word) for word in words) for words in group.alternatives)
+        for group in groups
+    )
+
+
+# Words of a description that do not qualify a term: a description made of the query's
+# words and these is the unqualified (NOS) entry for it.
+_NEUTRAL_WORDS = frozenset(
+    _WORD.findall(
+        "a an and by classified complications elsewhere essential for in mellitus nos not of on "
+        "or organism primary site specified the to type uncomplicated unspecified with without"
+    )
+)
+_UNSPECIFIED = re.compile(r"\b(?:unspecified|nos|not specified)\b")
+
+
+def _rank_key(
+    row: Sequence[Any],
+    groups: list[_Group],
+    defaults: dict[str, int],
+    query_words: set[str],
+    qualifying: dict[str, bool],
+) -> tuple[int, ...]:
+    """The ranking of the module docstring, best first. ``qualifying`` remembers, for
+    the query, whether a description word qualifies it (see ``_NEUTRAL_WORDS``)."""
+    code, system, description, billable, text, rank_length, position = row
+    named = category = 0
+    if system == System.ICD10CM.value:
+        for default, weight in defaults.items():
+            if code == default:
+                named += weight
+            elif code[:3] == default[:3]:
+                category += 1
+    folded = description.lower() if description.isascii() else fold(description)
+    described = _WORD.findall(folded)
+    qualifiers = 0
+    previous = ""
+    for word in _WORD.findall(folded[:rank_length]):
+        # "unspecified ear", "unspecified site of unspecified breast": no qualifier.
+        if previous != "unspecified":
+            qualifies = qualifying.get(word)
+            if qualifies is None:
+                qualifies = word not in _NEUTRAL_WORDS and not any(
+                    word.startswith(query_word) for query_word in query_words
+                )
+                qualifying[word] = qualifies
+            qualifiers += qualifies
+        previous = word
+    first = groups[0].alternatives
     return (
-        0 if whole_words else 1,
+        -named,
+        0 if _matches(set(_WORD.findall(text)), groups, whole=True) else 1,
         0 if billable else 1,
-        0 if text.startswith(tokens[0]) else 1,
+        -category,
+        0 if _matches(set(described), groups) else 1,
+        qualifiers,
+        0 if _UNSPECIFIED.search(folded) else 1,
+        0 if any(text.startswith(words[0]) for words in first) else 1,
         rank_length,
         _SYSTEM_ORDER.index(System(system)),
         position,
